@@ -1,0 +1,3 @@
+"""CLI command modules; importing this package registers them all on ``pipeline.cli.app``."""
+
+from pipeline.commands import core, demo  # noqa: F401

@@ -1,0 +1,45 @@
+"""The scrape step: sync the source registry, then scrape every due source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models import session_scope
+from pipeline.context import Context, record_run
+from scrapers.crawl import ScrapeReport, SourceResult, due_sources, scrape
+from scrapers.registry import load_registry, sync_sources
+
+
+def sync_registry(ctx: Context) -> int:
+    specs = load_registry(ctx.settings.sources_file, include_builtin=ctx.settings.builtin_sources)
+    with session_scope(ctx.factory) as session:
+        return len(sync_sources(session, specs, exclusive=True))
+
+
+def run_scrape(
+    ctx: Context,
+    *,
+    keys: list[str] | None = None,
+    force: bool = False,
+    on_source_done: Callable[[SourceResult], None] | None = None,
+) -> ScrapeReport:
+    """Scrape due sources (or ``keys``; ``force`` ignores the poll schedule)."""
+    sync_registry(ctx)
+    with session_scope(ctx.factory) as session:
+        ids = [s.id for s in due_sources(session, keys=keys, force=force)]
+    with record_run(ctx, "scrape") as run:
+        report = scrape(
+            ctx.factory,
+            ctx.client,
+            ids,
+            run_id=run.id,
+            workers=ctx.settings.scrape_workers,
+            backfill_pages=ctx.settings.backfill_pages,
+            max_items=ctx.settings.max_items_per_source,
+            on_source_done=on_source_done,
+        )
+        run.counts = report.counts()
+        run.errors = [f"{r.key}: {r.error}" for r in report.failed_sources]
+        if report.failed_sources:
+            run.status = "partial"
+    return report

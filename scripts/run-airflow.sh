@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Start the main job: Airflow standalone (SQLite, examples off, low parallelism) with the
+# PledgeWatch DAGs loaded and unpaused. Ctrl-C stops every child process.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+export PATH="$ROOT/.venv/bin:$PATH"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$ROOT/.airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export PLEDGEWATCH_DATA_DIR="${PLEDGEWATCH_DATA_DIR:-$ROOT/data}"
+mkdir -p "$AIRFLOW_HOME" "$PLEDGEWATCH_DATA_DIR"
+
+pledgewatch db upgrade
+if [ -z "${PLEDGEWATCH_SLACK_WEBHOOK_URL:-}${PLEDGEWATCH_SLACK_BOT_TOKEN:-}" ]; then
+  echo "Slack is not configured: alerts are printed in the pledgewatch_alerts task logs and kept in the outbox."
+fi
+
+# A new session, so that we can stop the whole process group (standalone's children included).
+setsid airflow standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 &
+PID=$!
+stop() {
+  echo; echo "stopping Airflow (process group $PID)..."
+  kill -TERM -- "-$PID" 2>/dev/null || true
+  for _ in $(seq 1 30); do kill -0 -- "-$PID" 2>/dev/null || break; sleep 1; done
+  kill -KILL -- "-$PID" 2>/dev/null || true
+  exit 0
+}
+trap stop INT TERM
+
+PASSFILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+URL="http://localhost:${AIRFLOW__API__PORT}"
+for _ in $(seq 1 120); do
+  if curl -fs "$URL/api/v2/monitor/health" >/dev/null 2>&1; then break; fi
+  kill -0 "$PID" 2>/dev/null || { echo "Airflow exited; see $AIRFLOW_HOME/standalone.log"; tail -n 40 "$AIRFLOW_HOME/standalone.log"; exit 1; }
+  sleep 1
+done
+echo "PledgeWatch is running."
+echo "  Airflow UI:      $URL  (user: admin)"
+echo "  admin password:  in $PASSFILE"
+echo "  database:        $(pledgewatch config --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["database_url"])')"
+echo "  Airflow log:     $AIRFLOW_HOME/standalone.log (task logs under $AIRFLOW_HOME/logs)"
+echo "Press Ctrl-C to stop."
+wait "$PID"
