@@ -105,6 +105,6 @@ def insert_ignore(
     else:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"unsupported database dialect: {dialect}")
     # RETURNING counts exactly what was inserted (rowcount is unreliable for executemany).
-    key = list(table.primary_key.columns)[0]
+    key = next(iter(table.primary_key.columns))
     result = session.execute(stmt.returning(key), list(rows))
     return len(result.all())
