@@ -85,7 +85,11 @@ class SourcePoll(Base):
     """One attempt to poll one source: the health history behind 'quiet' vs 'unknown'."""
 
     __tablename__ = "source_polls"
-    __table_args__ = (Index("ix_source_polls_source_started", "source_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_source_polls_source_started", "source_id", "started_at"),
+        # Health of every source over a window (the report, "which sources broke last month").
+        Index("ix_source_polls_started", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))

@@ -189,6 +189,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("source_polls", schema=None) as batch_op:
         batch_op.create_index("ix_source_polls_source_started", ["source_id", "started_at"], unique=False)
+        batch_op.create_index("ix_source_polls_started", ["started_at"], unique=False)
 
     op.create_table(
         "statements",
@@ -334,6 +335,7 @@ def downgrade() -> None:
 
     op.drop_table("statements")
     with op.batch_alter_table("source_polls", schema=None) as batch_op:
+        batch_op.drop_index("ix_source_polls_started")
         batch_op.drop_index("ix_source_polls_source_started")
 
     op.drop_table("source_polls")
