@@ -225,7 +225,7 @@ class CommitmentStatus(Base):
     commitment_id: Mapped[str] = mapped_column(
         ForeignKey("commitments.id", ondelete="CASCADE"), primary_key=True
     )
-    status: Mapped[str] = mapped_column(String(20), default="never")  # active|quiet|unknown|muted|never
+    status: Mapped[str] = mapped_column(String(20), default="never")  # active|quiet|unknown|never
     since: Mapped[datetime | None]
     last_reference_id: Mapped[int | None] = mapped_column(BigInteger)
     last_reference_at: Mapped[datetime | None]
@@ -285,14 +285,19 @@ class Alert(Base):
     source_id: Mapped[int | None] = mapped_column(BigInteger)
     channel: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    # pending -> sending -> sent | failed (permanent, surfaced) ; muted ; console (no Slack set up)
+    # pending -> sending -> sent | failed (permanent, surfaced) | unconfirmed (maybe posted by a
+    # webhook, which cannot be checked) ; muted ; console (no Slack set up)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set just before a post, cleared once its outcome is known: a row found with it set was
+    # maybe delivered (the sender died or timed out), so Slack is asked before posting again.
+    posting_at: Mapped[datetime | None]
     slack_ts: Mapped[str | None] = mapped_column(String(64))
+    slack_channel: Mapped[str | None] = mapped_column(String(40))  # the channel id Slack answered
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
 
