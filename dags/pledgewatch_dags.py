@@ -1,7 +1,12 @@
-"""PledgeWatch DAGs: scrape -> (Asset) -> match -> (Asset) -> alerts.
+"""PledgeWatch DAGs: scrape -> (Asset) -> match -> (Asset) -> alerts, and a daily quiet check.
 
-Thin by design: each task calls one ``pipeline`` step. Nothing here touches the database or
-the network at parse time; imports of our code happen inside the tasks.
+Thin by design: each task calls one function of ``pipeline.airflow_support``, which calls the
+same steps as the command line. At parse time this file reads settings (environment and the
+TOML file) for the schedules, and nothing else: no database, no network.
+
+An Asset event means "there is new work downstream": the ``announce`` tasks own the outlets
+and are skipped when the step stored nothing new, so a quiet scrape never wakes the matcher
+(a skipped task emits no Asset event; a successful task with outlets always does).
 """
 
 from __future__ import annotations
@@ -9,107 +14,135 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowSkipException
+
+from pipeline import airflow_support as steps
+from pipeline.settings import load_settings
 
 NEW_VERSIONS = Asset(name="pledgewatch_new_versions", uri="pledgewatch://versions")
 NEW_REFERENCES = Asset(name="pledgewatch_new_references", uri="pledgewatch://references")
+OWED_ALERTS = Asset(name="pledgewatch_owed_alerts", uri="pledgewatch://alerts")
 
+SETTINGS = load_settings()
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
 DEFAULT_ARGS = {
     "retries": 3,
-    "retry_delay": timedelta(minutes=1),
+    "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    "on_failure_callback": steps.notify_failure,
 }
-START = pendulum.datetime(2026, 1, 1, tz="UTC")
+COMMON = {
+    "start_date": START,
+    "catchup": False,
+    "max_active_runs": 1,  # two runs of one step would only compete for the same rows
+    "default_args": DEFAULT_ARGS,
+    "tags": ["pledgewatch"],
+}
+
+
+def announce(asset: Asset, counts: dict[str, int], key: str, outlet_events: object) -> dict[str, int]:
+    """Emit ``asset`` with the counts when ``counts[key]`` is non-zero; otherwise skip (no event)."""
+    if not counts.get(key):
+        raise AirflowSkipException(f"nothing new ({key} = 0): no Asset event")
+    outlet_events[asset].extra = counts  # type: ignore[index]
+    return counts
 
 
 @dag(
     dag_id="pledgewatch_scrape",
-    schedule=timedelta(minutes=30),
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["pledgewatch"],
-    doc_md="Polls every due source; emits an Asset event when new versions were stored.",
+    schedule=timedelta(minutes=SETTINGS.scrape_interval_minutes),
+    params={
+        "force": Param(False, type="boolean", description="Scrape every enabled source, due or not."),
+        "sources": Param([], type="array", description="Only these source keys (empty: all)."),
+    },
+    doc_md="Scrapes due sources in host-whole batches (pool `pledgewatch_fetch`); "
+    "emits `pledgewatch_new_versions` only when new versions were stored.",
+    **COMMON,
 )
 def pledgewatch_scrape():
+    @task
+    def plan(params: dict | None = None) -> list[list[str]]:
+        params = params or {}
+        return steps.plan_scrape(keys=list(params.get("sources") or []), force=bool(params.get("force")))
+
+    @task(pool=steps.FETCH_POOL, map_index_template="{{ batch_label }}")
+    def scrape(keys: list[str], params: dict | None = None) -> dict[str, int]:
+        get_current_context()["batch_label"] = ", ".join(keys)  # type: ignore[typeddict-unknown-key]
+        return steps.scrape_batch(keys, force=bool((params or {}).get("force")))
+
     @task(outlets=[NEW_VERSIONS])
-    def scrape(*, outlet_events=None) -> dict:
-        from pipeline.context import Context
-        from pipeline.scrape import run_scrape
+    def announce_versions(results: list[dict[str, int]], *, outlet_events=None) -> dict[str, int]:
+        return announce(NEW_VERSIONS, steps.sum_counts(results), "new_versions", outlet_events)
 
-        ctx = Context.from_env(trigger="airflow")
-        try:
-            report = run_scrape(ctx)
-        finally:
-            ctx.close()
-        counts = report.counts()
-        for result in report.sources:
-            state = "ok" if result.ok else f"FAILED: {result.error}"
-            print(
-                f"source {result.key}: {state}; new statements {result.new_statements}, new versions {result.new_versions}"
-            )
-        if counts["new_versions"] and outlet_events is not None:
-            outlet_events[NEW_VERSIONS].extra = counts
-        return counts
-
-    scrape()
+    announce_versions(scrape.expand(keys=plan()))
 
 
 @dag(
     dag_id="pledgewatch_match",
     schedule=[NEW_VERSIONS],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["pledgewatch"],
-    doc_md="Matches pending versions against the commitment catalog; emits an Asset when references were written.",
+    doc_md="Matches pending versions; emits `pledgewatch_new_references` when references were written.",
+    **COMMON,
 )
 def pledgewatch_match():
+    @task
+    def match() -> dict[str, int]:
+        return steps.match_pending()
+
     @task(outlets=[NEW_REFERENCES])
-    def match(*, outlet_events=None) -> dict:
-        from pipeline.context import Context
-        from pipeline.match import run_match
+    def announce_references(counts: dict[str, int], *, outlet_events=None) -> dict[str, int]:
+        return announce(NEW_REFERENCES, counts, "references", outlet_events)
 
-        ctx = Context.from_env(trigger="airflow")
-        try:
-            counts = run_match(ctx).counts()
-        finally:
-            ctx.close()
-        if counts["references"] and outlet_events is not None:
-            outlet_events[NEW_REFERENCES].extra = counts
-        return counts
-
-    match()
+    announce_references(match())
 
 
 @dag(
     dag_id="pledgewatch_alerts",
-    schedule=[NEW_REFERENCES],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["pledgewatch"],
-    doc_md="Delivers the alert outbox to Slack (or the task log when Slack is not configured).",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(f"*/{SETTINGS.alerts_interval_minutes} * * * *", timezone="UTC"),
+        assets=(NEW_REFERENCES | OWED_ALERTS),
+    ),
+    doc_md="Delivers the alert outbox (Slack, or the task log without Slack): on new references, "
+    "on alerts owed by the quiet check, and on a short timer to retry what Slack refused.",
+    **COMMON,
 )
 def pledgewatch_alerts():
     @task
-    def deliver() -> dict:
-        from pipeline.alert import run_alerts
-        from pipeline.context import Context
-
-        ctx = Context.from_env(trigger="airflow")
-        try:
-            return run_alerts(ctx).counts()
-        finally:
-            ctx.close()
+    def deliver() -> dict[str, int]:
+        return steps.deliver_alerts()
 
     deliver()
+
+
+@dag(
+    dag_id="pledgewatch_quiet",
+    schedule=CronTriggerTimetable(SETTINGS.quiet_check_cron, timezone="UTC"),
+    doc_md="Daily: commitment statuses (quiet / resumed / unknown) and digests; "
+    "emits `pledgewatch_owed_alerts` when it queued alerts.",
+    **COMMON,
+)
+def pledgewatch_quiet():
+    @task
+    def check() -> dict[str, int]:
+        return steps.check_quiet()
+
+    @task(outlets=[OWED_ALERTS])
+    def announce_alerts(counts: dict[str, int], *, outlet_events=None) -> dict[str, int]:
+        return announce(OWED_ALERTS, counts, "alerts", outlet_events)
+
+    announce_alerts(check())
 
 
 pledgewatch_scrape()
 pledgewatch_match()
 pledgewatch_alerts()
+pledgewatch_quiet()

@@ -79,6 +79,8 @@ class Settings:
     scrape_interval_minutes: int = 30
     scrape_batch_size: int = 4
     slack_conn_id: str = "pledgewatch_slack"
+    alerts_interval_minutes: int = 5  # pledgewatch_alerts also runs on this timer: retries what Slack refused
+    quiet_check_cron: str = "0 6 * * *"  # pledgewatch_quiet: the daily quiet/resumed check (UTC)
 
     @property
     def effective_database_url(self) -> str:
