@@ -1,22 +1,52 @@
-"""The commitment catalog: one YAML entry per commitment, with cues in English, French and Spanish."""
+"""The commitment catalog: one YAML entry per commitment, with cues in English, French and Spanish.
+
+Cues come in three strengths (strong, medium, weak) because labels are topical: one strong phrase
+("death penalty") says what a short text is about, while a weak word ("conflict") only counts next
+to other evidence. Themes are concepts several commitments share on purpose (civic space is
+c2a.4, hr75.1 and ngo.5 at once); an entry draws on a theme with a multiplier, which is also the
+declared reason why those entries share cues.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from matching.normalize import LANGS
+
 BUILTIN = Path(__file__).with_name("catalog.yaml")
-LANGS = ("en", "fr", "es")
 ID_PATTERN = re.compile(r"^(c2a|hr75|ngo)(\.\d+){0,2}$")
+TIERS = ("s", "m", "w")
+DEFAULT_WEIGHTS = {"s": 4.0, "m": 2.0, "w": 1.0}
+FAMILIES = ("c2a", "hr75", "ngo")
 
 
 class CatalogError(ValueError):
     """The catalog file is invalid; the message names the entry."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One phrase of one language with its weight; ``owner`` is the entry id or 'theme:<name>'."""
+
+    text: str
+    lang: str
+    weight: float
+    owner: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    title: str
+    cues: tuple[Cue, ...]
+    negatives: dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -28,17 +58,24 @@ class Entry:
     family: str
     source: str = ""
     quiet_days: int | None = None
-    cues: dict[str, list[str]] = field(default_factory=dict)
+    cues: dict[str, list[str]] = field(default_factory=dict)  # every phrase per language, themes included
     negatives: dict[str, list[str]] = field(default_factory=dict)
     rules: dict[str, Any] = field(default_factory=dict)
+    own_cues: tuple[Cue, ...] = ()
+    themes: dict[str, float] = field(default_factory=dict)
+    related: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
 class Catalog:
     entries: dict[str, Entry]
     digest: str
+    themes: dict[str, Theme] = field(default_factory=dict)
+    default_threshold: float = 4.0
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
 
     def __len__(self) -> int:
@@ -55,6 +92,17 @@ class Catalog:
             entry = self.entries.get(entry.parent)
         return out
 
+    def weighted_cues(self, entry: Entry) -> Iterator[tuple[Cue, float]]:
+        """Every cue that counts for ``entry``, with the weight it carries for that entry."""
+        for cue in entry.own_cues:
+            yield cue, cue.weight
+        for name, factor in entry.themes.items():
+            for cue in self.themes[name].cues:
+                yield cue, cue.weight * factor
+
+    def threshold_of(self, entry: Entry) -> float:
+        return entry.threshold if entry.threshold is not None else self.default_threshold
+
 
 def level_of(commitment_id: str) -> str:
     depth = commitment_id.count(".")
@@ -67,19 +115,67 @@ def _source_text(raw: Any) -> str:
     return str(raw or "")
 
 
+def _parse_cues(raw: Any, owner: str, weights: dict[str, float]) -> list[Cue]:
+    """``{lang: {s: [...], m: [...], w: [...]}}`` or ``{lang: [...]}`` (all medium)."""
+    out: list[Cue] = []
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{owner}: cues must map a language to phrases")
+    for lang, value in raw.items():
+        if lang not in LANGS:
+            raise CatalogError(f"{owner}: unknown cue language {lang!r}")
+        tiers = value if isinstance(value, dict) else {"m": value}
+        for tier, phrases in (tiers or {}).items():
+            if tier not in weights:
+                raise CatalogError(f"{owner}: unknown cue strength {tier!r} (use s, m or w)")
+            for phrase in phrases or []:
+                if not isinstance(phrase, str) or not phrase.strip():
+                    raise CatalogError(f"{owner}: empty or non-text cue in {lang}/{tier}")
+                out.append(Cue(phrase.strip(), lang, float(weights[tier]), owner))
+    return out
+
+
+def _parse_negatives(raw: Any, owner: str) -> dict[str, list[str]]:
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{owner}: negatives must map a language to phrases")
+    return {lang: [str(p).strip() for p in raw.get(lang) or []] for lang in LANGS}
+
+
 def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
-    entries: dict[str, Entry] = {}
-    raw_entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(raw_entries, list):
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise CatalogError("catalog needs a top-level 'entries:' list")
-    for raw in raw_entries:
+    weights = {**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (data.get("weights") or {}).items()}}
+    defaults = data.get("defaults") or {}
+    themes: dict[str, Theme] = {}
+    for name, raw in (data.get("themes") or {}).items():
+        owner = f"theme:{name}"
+        themes[name] = Theme(
+            name=name,
+            title=str(raw.get("title", name)),
+            cues=tuple(_parse_cues(raw.get("cues"), owner, weights)),
+            negatives=_parse_negatives(raw.get("negatives"), owner),
+        )
+    entries: dict[str, Entry] = {}
+    for raw in data["entries"]:
         cid = str(raw.get("id", ""))
         if not ID_PATTERN.match(cid):
             raise CatalogError(f"invalid commitment id {cid!r}")
         if cid in entries:
             raise CatalogError(f"duplicate commitment id {cid!r}")
-        cues = {lang: [str(c) for c in (raw.get("cues") or {}).get(lang) or []] for lang in LANGS}
-        negatives = {lang: [str(c) for c in (raw.get("negatives") or {}).get(lang) or []] for lang in LANGS}
+        own = _parse_cues(raw.get("cues"), cid, weights)
+        entry_themes = {str(k): float(v) for k, v in (raw.get("themes") or {}).items()}
+        for name in entry_themes:
+            if name not in themes:
+                raise CatalogError(f"{cid}: unknown theme {name!r}")
+        negatives = _parse_negatives(raw.get("negatives"), cid)
+        cues = {lang: [c.text for c in own if c.lang == lang] for lang in LANGS}
+        for name in entry_themes:
+            for lang in LANGS:
+                cues[lang] += [c.text for c in themes[name].cues if c.lang == lang]
+                negatives[lang] += themes[name].negatives.get(lang, [])
+        threshold = raw.get("threshold")
         entries[cid] = Entry(
             id=cid,
             parent=raw.get("parent"),
@@ -87,15 +183,28 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             level=level_of(cid),
             family=cid.split(".")[0],
             source=_source_text(raw.get("source")),
-            quiet_days=raw.get("quiet_days"),
+            quiet_days=raw.get("quiet_days", defaults.get("quiet_days")),
             cues=cues,
             negatives=negatives,
             rules=dict(raw.get("rules") or {}),
+            own_cues=tuple(own),
+            themes=entry_themes,
+            related=tuple(str(r) for r in raw.get("related") or []),
+            requires=tuple(str(r) for r in raw.get("requires") or []),
+            threshold=float(threshold) if threshold is not None else None,
         )
     for entry in entries.values():
         if entry.parent and entry.parent not in entries:
             raise CatalogError(f"{entry.id}: parent {entry.parent!r} is not in the catalog")
-    return Catalog(entries=entries, digest=digest)
+        for other in (*entry.related, *entry.requires):
+            if other not in entries:
+                raise CatalogError(f"{entry.id}: related/required id {other!r} is not in the catalog")
+    return Catalog(
+        entries=entries,
+        digest=digest,
+        themes=themes,
+        default_threshold=float(defaults.get("threshold", 4.0)),
+    )
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -1,60 +1,224 @@
-"""Text normalisation that keeps a map back to the original characters.
+"""Text normalisation for matching: folding, tokens with original offsets, stems, language.
 
-Matching runs on folded text (case-folded, accents removed, compatibility characters and
-typographic quotes unified) but evidence must point at the original text, so ``fold`` returns
-the folded string together with, for each folded character, its offset in the original.
+Matching compares *stems of content words*: a cue such as "right to privacy" and a text saying
+"the Right to Privacy" or "rights to privacy" reduce to the same sequence ``right privaci``.
+Function words (articles, prepositions) are dropped on both sides so that "droits de l'homme"
+and "droits des l’hommes" agree. Tokens keep their offsets in the *original* text, so evidence
+always points at what the page really said, whatever PDF or HTML artefacts it carried
+(soft hyphens, ligatures, words broken across lines, typographic apostrophes).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
-_SPECIAL = {
-    "\u2019": "'",
-    "\u2018": "'",
-    "\u02bc": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u00ab": '"',
-    "\u00bb": '"',
-    "\u2010": "-",
-    "\u2011": "-",
-    "\u2012": "-",
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u00ad": "",  # soft hyphen (PDF and HTML artefact)
-    "\u200b": "",
-    "\u00a0": " ",
-    "\u202f": " ",
-    "\u0153": "oe",
-    "\u0152": "oe",
-    "\u00e6": "ae",
-    "\u00df": "ss",
+import snowballstemmer
+
+LANGS = ("en", "fr", "es")
+_STEMMER_NAMES = {"en": "english", "fr": "french", "es": "spanish"}
+
+# A word: letters/digits, possibly glued by soft hyphens, or broken across a line by "-\n".
+TOKEN_RE = re.compile(r"[^\W_]+(?:(?:\u00ad+|-[ \t]*\r?\n[ \t]*)[^\W_]+)*")
+_BROKEN = re.compile(r"-[ \t]*\r?\n[ \t]*")
+
+_FOLD_SPECIAL = str.maketrans(
+    {
+        "\u0153": "oe",
+        "\u0152": "oe",
+        "\u00e6": "ae",
+        "\u00c6": "ae",
+        "\u00df": "ss",
+        "\u00ad": None,
+        "\u0131": "i",
+        "\u00f8": "o",
+        "\u00d8": "o",
+        "\u0142": "l",
+        "\u0141": "l",
+    }
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Function words only: dropping them must never remove a word a cue depends on.
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": _words(
+        """a an the of to in on at by for from with without into onto upon about as and or nor but
+        is are was were be been being am it its it's this that these those there their theirs them they
+        he she his her hers him we our ours us you your i me my mine which who whom whose what
+        when where while whether if than then so such also very too has have had having do does did
+        will would shall should can could may might must s t d ll ve re m o y
+        not no any all each every both either neither other another same own more most some many much
+        through throughout during before after above below over under between among amongst against
+        within per via towards toward including include includes"""
+    ),
+    "fr": _words(
+        """le la les l un une des du de d au aux a à et ou ni mais car donc or que qu qui quoi dont
+        ce cet cette ces c se s sa son ses leur leurs lui elle elles il ils on nous vous je j me m te t
+        y en ne n pas plus moins tres est sont etait etaient ete etre a ont avait avoir fait faire
+        dans sur sous par pour avec sans entre vers chez contre selon depuis pendant lors apres avant
+        tout tous toute toutes autre autres meme memes aussi ainsi comme si deja encore tel telle
+        notre nos votre vos mon ma mes ton ta tes cela ceci ca celle celui ceux celles lequel laquelle
+        lesquels lesquelles auquel auxquels duquel desquels doit doivent peut peuvent sera seront"""
+    ),
+    "es": _words(
+        """el la los las lo un una unos unas de del al a y e o u ni pero sino que quien quienes cual
+        cuales cuyo cuya se su sus le les me te nos os mi mis tu tus nuestro nuestra nuestros nuestras
+        vuestro este esta estos estas ese esa esos esas aquel aquella eso esto ello ella ellas el ellos
+        en con sin por para sobre entre hacia hasta desde contra segun durante tras ante bajo mediante
+        es son era eran fue fueron ser sido siendo ha han habia haber hay esta estan estaba estar
+        no mas menos muy tambien ya aun todo todos toda todas otro otros otra otras mismo misma mismos
+        mismas como cuando donde si asi tal tan debe deben puede pueden sera seran cada"""
+    ),
 }
 
-
-@lru_cache(maxsize=4096)
-def fold_char(ch: str) -> str:
-    if ch in _SPECIAL:
-        return _SPECIAL[ch]
-    if ch.isascii():
-        return ch.lower()
-    decomposed = unicodedata.normalize("NFKD", ch)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return base.casefold()
+# Words that say which language a passage is in (frequent, and rare in the other two languages).
+_DETECT = {
+    "en": _words("the and of to is that for with are this be from which have has was were by"),
+    "fr": _words("le les des et du est une dans pour que sur au aux qui sont avec ont cette ces"),
+    "es": _words("el los las del y es una por para con que se al su sus como sobre esta"),
+}
+_DETECT_RE = re.compile(r"[^\W\d_]+")
 
 
-def fold(text: str) -> tuple[str, list[int]]:
-    """Folded text and, for each of its characters, the index of the original character."""
-    out: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(text):
-        folded = fold_char(ch)
-        out.append(folded)
-        offsets.extend([i] * len(folded))
-    return "".join(out), offsets
+@lru_cache(maxsize=3)
+def _stemmer(lang: str):  # type: ignore[no-untyped-def]
+    return snowballstemmer.stemmer(_STEMMER_NAMES[lang])
+
+
+def fold_word(word: str) -> str:
+    """Case- and accent-folded form of one word (ligatures expanded, soft hyphens dropped)."""
+    word = _BROKEN.sub("", word)
+    if not word.isascii():
+        word = unicodedata.normalize("NFKD", word.translate(_FOLD_SPECIAL))
+        word = "".join(c for c in word if not unicodedata.combining(c))
+    return word.casefold()
 
 
 def fold_plain(text: str) -> str:
-    return "".join(fold_char(ch) for ch in text)
+    """Folded text (for display and simple comparisons); offsets are not kept."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_FOLD_SPECIAL))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.casefold()
+
+
+def is_acronym(raw: str) -> bool:
+    """An upper-case token of 2-6 letters (ICC, CPI, UPR): matched case-sensitively."""
+    return 2 <= len(raw) <= 6 and raw.isupper() and raw.isalpha()
+
+
+class StemCache(dict[str, str]):
+    """raw token -> stem key ("" for function words); grows with the vocabulary, not the text."""
+
+    def __init__(self, lang: str, acronyms: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.lang = lang
+        self.stop = STOPWORDS[lang]
+        self.stem = _stemmer(lang).stemWord
+        self.acronyms = acronyms
+
+    def __missing__(self, raw: str) -> str:
+        if raw in self.acronyms:
+            key = raw
+        else:
+            word = fold_word(raw)
+            key = "" if word in self.stop else self.stem(word)
+        self[raw] = key
+        return key
+
+
+@dataclass(frozen=True)
+class Token:
+    key: str  # the stem (or the acronym as written)
+    start: int  # offsets in the original text
+    end: int
+
+
+def tokens(text: str, lang: str, cache: StemCache | None = None, base: int = 0) -> Iterator[Token]:
+    """Content tokens of ``text`` with stems; offsets are shifted by ``base``."""
+    cache = cache or StemCache(lang)
+    for m in TOKEN_RE.finditer(text):
+        raw = m.group()
+        key = cache[raw]
+        if key:
+            yield Token(key, base + m.start(), base + m.end())
+
+
+def phrase_keys(phrase: str, lang: str, cache: StemCache | None = None) -> list[str]:
+    """Stem keys of a cue phrase, upper-case acronyms kept as written."""
+    cache = cache or StemCache(lang)
+    out: list[str] = []
+    for m in TOKEN_RE.finditer(phrase):
+        raw = m.group()
+        if is_acronym(raw):
+            out.append(raw)
+            continue
+        key = cache[raw]
+        if key:
+            out.append(key)
+    return out
+
+
+def language_votes(text: str) -> dict[str, int]:
+    """How many frequent function words of each language the text holds."""
+    votes = dict.fromkeys(LANGS, 0)
+    for word in _DETECT_RE.findall(text[:20000].lower()):
+        for lang, words in _DETECT.items():
+            if word in words:
+                votes[lang] += 1
+    return votes
+
+
+def detect_language(text: str, default: str = "en", *, min_votes: int = 3) -> str:
+    """EN/FR/ES from function-word counts; ``default`` when the text is too short to tell."""
+    votes = language_votes(text)
+    best = max(LANGS, key=lambda lang: votes[lang])
+    return best if votes[best] >= min_votes else default
+
+
+def normalise_lang(lang: str | None) -> str | None:
+    """'fr-CH', 'FR', 'fra' -> 'fr'; None when it is none of ours."""
+    if not lang:
+        return None
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    code = {"eng": "en", "fra": "fr", "fre": "fr", "spa": "es"}.get(code, code)
+    return code if code in LANGS else None
+
+
+_PARA = re.compile(r"\n\s*\n|\n")
+
+
+def language_segments(text: str, lang: str, *, min_votes: int = 8) -> list[tuple[str, int, int]]:
+    """Split a text into runs of one language: [(lang, start, end)].
+
+    Pages are sometimes bilingual (a speech that switches from English to French half-way);
+    a paragraph switches language only with clear evidence, otherwise it keeps the page's.
+    """
+    if "\n" not in text:
+        return [(lang, 0, len(text))]
+    segments: list[tuple[str, int, int]] = []
+    pos = 0
+    bounds = [m.end() for m in _PARA.finditer(text)] + [len(text)]
+    for end in bounds:
+        if end <= pos:
+            continue
+        para_lang = lang
+        chunk = text[pos:end]
+        if len(chunk) > 60:
+            votes = language_votes(chunk)
+            best = max(LANGS, key=lambda code: votes[code])
+            if best != lang and votes[best] >= min_votes and votes[best] >= 3 * max(1, votes[lang]):
+                para_lang = best
+        if segments and segments[-1][0] == para_lang:
+            segments[-1] = (para_lang, segments[-1][1], end)
+        else:
+            segments.append((para_lang, pos, end))
+        pos = end
+    return segments
