@@ -19,11 +19,12 @@ venv: $(STAMP)
 run: venv
 	./scripts/run-airflow.sh
 
-## The tests: lint, format check, then the suite (SQLite; PostgreSQL too when
+## The tests: lint, format check, the compose file against the Compose spec, then the suite (SQLite; PostgreSQL too when
 ## PLEDGEWATCH_TEST_DATABASE_URL is set, as .ci/run does).
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## One full pass over a bundled demo site, offline, in under a minute.

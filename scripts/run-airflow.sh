@@ -19,6 +19,12 @@ if [ -z "${PLEDGEWATCH_SLACK_WEBHOOK_URL:-}${PLEDGEWATCH_SLACK_BOT_TOKEN:-}" ]; 
   echo "Slack is not configured: alerts are printed in the pledgewatch_alerts task logs and kept in the outbox."
 fi
 
+# The metadata DB first (standalone would migrate too), so that the fetch pool exists before the
+# scheduler sees a scrape run: it bounds how many scrape batches run at once (the politeness budget).
+airflow db migrate > "$AIRFLOW_HOME/migrate.log" 2>&1 || { tail -n 40 "$AIRFLOW_HOME/migrate.log"; exit 1; }
+SLOTS="$(python -c 'from pipeline.airflow_support import fetch_pool_slots; print(fetch_pool_slots())')"
+airflow pools set pledgewatch_fetch "$SLOTS" "PledgeWatch scrape batches at once (scrape_workers / scrape_batch_size)" > /dev/null
+
 # A new session, so that we can stop the whole process group (standalone's children included).
 setsid airflow standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 &
 PID=$!
@@ -41,6 +47,7 @@ done
 echo "PledgeWatch is running."
 echo "  Airflow UI:      $URL  (user: admin)"
 echo "  admin password:  in $PASSFILE"
+echo "  dashboard:       \"Commitments\" in the UI menu ($URL/pledgewatch/)"
 echo "  database:        $(pledgewatch config --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["database_url"])')"
 echo "  Airflow log:     $AIRFLOW_HOME/standalone.log (task logs under $AIRFLOW_HOME/logs)"
 echo "Press Ctrl-C to stop."
