@@ -74,6 +74,7 @@ class Catalog:
     digest: str
     themes: dict[str, Theme] = field(default_factory=dict)
     default_threshold: float = 4.0
+    level_thresholds: dict[str, float] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -101,7 +102,9 @@ class Catalog:
                 yield cue, cue.weight * factor
 
     def threshold_of(self, entry: Entry) -> float:
-        return entry.threshold if entry.threshold is not None else self.default_threshold
+        if entry.threshold is not None:
+            return entry.threshold
+        return self.level_thresholds.get(entry.level, self.default_threshold)
 
 
 def level_of(commitment_id: str) -> str:
@@ -204,6 +207,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
         digest=digest,
         themes=themes,
         default_threshold=float(defaults.get("threshold", 4.0)),
+        level_thresholds={k: float(v) for k, v in (defaults.get("level_thresholds") or {}).items()},
     )
 
 

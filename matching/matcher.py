@@ -46,7 +46,10 @@ _UNKNOWN = "\x01"  # a content word no cue contains
 _GAP = "\x02"  # between language segments: no phrase may straddle two
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
-MAX_EVIDENCE = 600  # characters of evidence kept around the cue
+MAX_EVIDENCE = 600
+# A theme is "addressed" only when its evidence is at least this share of the text's strongest
+# theme: a speech on the economy that mentions climate action once is not a climate statement.
+DOMINANCE = 0.3  # characters of evidence kept around the cue
 
 
 @dataclass(frozen=True)
@@ -144,11 +147,13 @@ class Matcher:
         window: int = PROXIMITY_WINDOW,
         reference_length: int = REFERENCE_LENGTH,
         min_score: float | None = None,
+        dominance: float = DOMINANCE,
     ) -> None:
         self.catalog = catalog
         self.window = window
         self.reference_length = reference_length
         self.min_score = min_score  # overrides every entry's threshold when set (evaluation sweeps)
+        self.dominance = dominance
         self._index = {lang: self._build(lang) for lang in LANGS}
 
     # ------------------------------------------------------------------ building
@@ -288,21 +293,27 @@ class Matcher:
         if title:
             title_hits, _ = self._scan(title, [(page_lang, 0, len(title))], [0], title=True)
             hits += title_hits
-        by_entry = self._per_entry(hits)
-        scores: dict[str, tuple[float, list[_Hit]]] = {}
+        by_entry = self._per_entry(_drop_nested(hits, self._index))
+        scores: dict[str, tuple[float, list[tuple[_Hit, float]]]] = {}
         length_factor = max(1.0, math.sqrt(words / self.reference_length))
         for cid, weighted in by_entry.items():
             entry = self.catalog.get(cid)
             if entry is None:
                 continue
             score, strong, sentences = self._score(weighted)
-            text_hits = [h for h, _ in weighted if not h.title]
             threshold = self.min_score if self.min_score is not None else self.catalog.threshold_of(entry)
-            if not text_hits or score < threshold * length_factor:
+            if all(h.title for h, _ in weighted) or score < threshold * length_factor:
                 continue
             if not strong and sentences < 2:
                 continue
-            scores[cid] = (score, [h for h, _ in sorted(weighted, key=lambda p: (-p[1], p[0].start))])
+            scores[cid] = (score, sorted(weighted, key=lambda p: (-p[1], p[0].start)))
+        # Dominance: a theme the text only touches, next to one it is about, is not a reference.
+        top = max((score for cid, (score, _) in scores.items() if self._level(cid) != "family"), default=0.0)
+        scores = {
+            cid: value
+            for cid, value in scores.items()
+            if self._level(cid) != "top" or value[0] >= self.dominance * top or _sustained(value[1])
+        }
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
 
@@ -358,6 +369,11 @@ class Matcher:
         sentences = len({h.sentence for h, _ in weighted if not h.title})
         return score, strong, sentences
 
+    def _level(self, cid: str) -> str:
+        """'top' ids (domains, messages, priorities) compete for a text's attention."""
+        entry = self.catalog.get(cid)
+        return entry.level if entry is not None else "family"
+
     def _requirements_met(self, cid: str, scores: dict[str, Any]) -> bool:
         entry = self.catalog.get(cid)
         return entry is not None and all(req in scores for req in entry.requires)
@@ -368,16 +384,16 @@ class Matcher:
         bounds: list[int],
         lang: str,
         fired: set[str],
-        scores: dict[str, tuple[float, list[_Hit]]],
+        scores: dict[str, tuple[float, list[tuple[_Hit, float]]]],
     ) -> list[Match]:
         out: dict[str, Match] = {}
         for cid in fired:
             score, ranked = scores[cid]
-            best = next(h for h in ranked if not h.title)
+            best = next(h for h, _ in ranked if not h.title)
             cue_text = self._index[best.lang].cues[best.cue].text
             sentence, at = sentence_around(text, best.start, best.end, bounds)
             support = tuple(
-                dict.fromkeys(self._index[h.lang].cues[h.cue].text for h in ranked if h is not best)
+                dict.fromkeys(self._index[h.lang].cues[h.cue].text for h, _ in ranked if h is not best)
             )
             support = tuple(s for s in support if s != cue_text)[:8]
             out[cid] = Match(
@@ -412,3 +428,38 @@ def _overlaps(a: _Hit, b: _Hit) -> bool:
     if a.title != b.title or a.lang != b.lang:
         return False
     return a.tok_start <= b.tok_end and b.tok_start <= a.tok_end
+
+
+def _drop_nested(hits: list[_Hit], index: dict[str, _LangIndex]) -> list[_Hit]:
+    """Longest phrase wins: a hit strictly inside another phrase's hit is that phrase's, not its own.
+
+    "gender" inside "sexual orientation and gender identity" is not evidence of gender equality;
+    "crisis" inside "climate crisis" is not a crisis of armed conflict. Proximity cues span loose
+    windows and neither swallow nor are swallowed.
+    """
+    spans = sorted(
+        {
+            (h.title, h.lang, h.tok_start, h.tok_end)
+            for h in hits
+            if len(index[h.lang].cues[h.cue].atoms) == 1
+        },
+        key=lambda s: (s[0], s[1], s[2], -s[3]),
+    )
+    covered: set[tuple[bool, str, int, int]] = set()
+    reach: dict[tuple[bool, str], int] = {}
+    for title, lang, first, last in spans:
+        key = (title, lang)
+        if reach.get(key, -1) >= last:
+            covered.add((title, lang, first, last))
+        reach[key] = max(reach.get(key, -1), last)
+    return [
+        h
+        for h in hits
+        if len(index[h.lang].cues[h.cue].atoms) > 1
+        or (h.title, h.lang, h.tok_start, h.tok_end) not in covered
+    ]
+
+
+def _sustained(weighted: list[tuple[_Hit, float]]) -> bool:
+    """Strong cues in two or more sentences: a theme the text returns to, however rich the rest."""
+    return len({h.sentence for h, w in weighted if w >= 4.0 and not h.title}) >= 2
