@@ -632,9 +632,9 @@ def quiet_spans(
     threshold = timedelta(days=threshold_days)
     spans: list[tuple[datetime, datetime]] = []
     ordered = sorted(dates)
-    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+    for index, current in enumerate(ordered):
         quiet_from = current + threshold
-        quiet_to = following if following is not None else now
+        quiet_to = ordered[index + 1] if index + 1 < len(ordered) else now
         if quiet_to > quiet_from:
             spans.append((quiet_from, quiet_to))
     return spans

@@ -156,7 +156,9 @@ def history_cmd(
             {
                 "statement": asdict(statement),
                 "versions": [asdict(v) for v in versions],
-                "diff": asdict(compared) if compared else None,
+                "diff": {**asdict(compared), "added": compared.added, "removed": compared.removed}
+                if compared
+                else None,
                 "text": shown,
             }
         )

@@ -30,6 +30,7 @@ from models import (
     Version,
     session_scope,
 )
+from scrapers.urls import url_hash
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 START = datetime(2024, 11, 25, tzinfo=UTC)
@@ -281,7 +282,7 @@ def _delta(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[list[str], list[
 def _add_statement(session: Session, spec: StatementSpec, source: Source, seeded: SeededHistory) -> None:
     first_fetch = spec.versions[0][0]
     statement = Statement(
-        url_hash=hashlib.sha1(spec.url.encode()).hexdigest(),
+        url_hash=url_hash(spec.url),  # the scraper's key: the commands find statements by it
         url=spec.url,
         source_id=source.id,
         publisher=source.publisher,
