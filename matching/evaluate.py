@@ -27,18 +27,12 @@ class Counts:
         self.fp += len(predicted - gold)
         self.fn += len(gold - predicted)
 
-    def figures(self) -> dict[str, float | int]:
+    def figures(self) -> dict[str, float]:
+        """precision, recall, F1; 0.0 where undefined (nothing predicted, or nothing to find)."""
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
         r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return {
-            "precision": round(p, 4),
-            "recall": round(r, 4),
-            "f1": round(f, 4),
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
-        }
+        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
 @dataclass

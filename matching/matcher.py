@@ -46,6 +46,7 @@ _UNKNOWN = "\x01"  # a content word no cue contains
 _GAP = "\x02"  # between language segments: no phrase may straddle two
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
+SHORT_TEXT = 80  # content words: a note this short that names a commitment is about it
 MAX_EVIDENCE = 600
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
@@ -295,7 +296,7 @@ class Matcher:
             hits += title_hits
         by_entry = self._per_entry(_drop_nested(hits, self._index))
         scores: dict[str, tuple[float, list[tuple[_Hit, float]]]] = {}
-        length_factor = max(1.0, math.sqrt(words / self.reference_length))
+        length_factor = _length_factor(words, self.reference_length)
         for cid, weighted in by_entry.items():
             entry = self.catalog.get(cid)
             if entry is None:
@@ -463,3 +464,14 @@ def _drop_nested(hits: list[_Hit], index: dict[str, _LangIndex]) -> list[_Hit]:
 def _sustained(weighted: list[tuple[_Hit, float]]) -> bool:
     """Strong cues in two or more sentences: a theme the text returns to, however rich the rest."""
     return len({h.sentence for h, w in weighted if w >= 4.0 and not h.title}) >= 2
+
+
+def _length_factor(words: int, reference: int) -> float:
+    """How much evidence a text of ``words`` content words needs, relative to the threshold.
+
+    A short note (a paragraph or two) that names a commitment with one strong cue is about it;
+    a long page must return to a theme more often than a short one before it counts.
+    """
+    if words < SHORT_TEXT:
+        return 0.8
+    return max(1.0, math.sqrt(words / reference))
