@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.policy import AlertPolicy
 from alerts.transport import SlackConfig
 from matching import Catalog, Matcher, load_catalog
 from models import Run, create_db_engine, make_session_factory, session_scope, utcnow
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings, SettingsError, load_settings
 from scrapers.client import FetchPolicy, PoliteClient
 
 
@@ -31,6 +32,8 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         retry_backoff_s=settings.retry_backoff_s,
         max_redirects=settings.max_redirects,
         obey_robots=settings.obey_robots,
+        deadline_s=settings.fetch_deadline_s,
+        max_crawl_delay_s=settings.max_crawl_delay_s,
         allow_private_addresses=settings.allow_private_addresses,
     )
 
@@ -42,7 +45,32 @@ def slack_config(settings: Settings) -> SlackConfig:
         channel=settings.slack_channel,
         api_url=settings.slack_api_url,
         routes=dict(settings.slack_routes),
+        webhook_routes=dict(settings.slack_webhook_routes),
         timeout_s=settings.slack_timeout_s,
+        min_interval_s=settings.slack_min_interval_s,
+    )
+
+
+def alert_policy(settings: Settings) -> AlertPolicy:
+    try:
+        return _alert_policy(settings)
+    except ValueError as exc:
+        raise SettingsError(f"alert settings: {exc}") from exc
+
+
+def _alert_policy(settings: Settings) -> AlertPolicy:
+    return AlertPolicy(
+        default_channel=settings.slack_channel,
+        routes=dict(settings.slack_routes),
+        public_url=settings.public_url,
+        quiet_default_days=settings.quiet_default_days,
+        quiet_min_source_health=settings.quiet_min_source_health,
+        source_failure_threshold=settings.source_failure_threshold,
+        source_reminder_hours=settings.source_reminder_hours,
+        digest=settings.digest,
+        max_attempts=settings.alert_max_attempts,
+        retry_base_s=settings.alert_retry_base_s,
+        claim_stale_s=settings.alert_claim_stale_s,
         min_interval_s=settings.slack_min_interval_s,
     )
 
@@ -85,6 +113,10 @@ class Context:
     @cached_property
     def slack(self) -> SlackConfig:
         return slack_config(self.settings)
+
+    @cached_property
+    def alert_policy(self) -> AlertPolicy:
+        return alert_policy(self.settings)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -1,4 +1,4 @@
-"""One full pass: scrape, match, alert. What ``pledgewatch run`` and the demo do."""
+"""One full pass: scrape, match, check statuses, alert. What ``pledgewatch run`` and the demo do."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from alerts.deliver import DeliveryReport
 from pipeline.alert import run_alerts
 from pipeline.context import Context
 from pipeline.match import MatchReport, run_match
+from pipeline.quiet import QuietReport, run_quiet
 from pipeline.scrape import run_scrape
 from scrapers.crawl import ScrapeReport, SourceResult
 
@@ -18,10 +19,16 @@ from scrapers.crawl import ScrapeReport, SourceResult
 class PassReport:
     scrape: ScrapeReport
     match: MatchReport
+    quiet: QuietReport
     alerts: DeliveryReport
 
     def summary(self) -> dict[str, Any]:
-        return {"scrape": self.scrape.counts(), "match": self.match.counts(), "alerts": self.alerts.counts()}
+        return {
+            "scrape": self.scrape.counts(),
+            "match": self.match.counts(),
+            "quiet": self.quiet.counts(),
+            "alerts": self.alerts.counts(),
+        }
 
 
 def run_pass(
@@ -34,5 +41,6 @@ def run_pass(
 ) -> PassReport:
     scrape = run_scrape(ctx, keys=keys, force=force, on_source_done=on_source_done)
     match = run_match(ctx)
+    quiet = run_quiet(ctx)  # idempotent: a silent spell alerts once, a digest once per period
     alerts = run_alerts(ctx, echo=echo)
-    return PassReport(scrape=scrape, match=match, alerts=alerts)
+    return PassReport(scrape=scrape, match=match, quiet=quiet, alerts=alerts)

@@ -63,9 +63,13 @@ class Settings:
     slack_channel: str = "#pledgewatch"
     slack_api_url: str = "https://slack.com/api/"
     slack_routes: dict[str, str] = field(default_factory=dict)  # commitment id or family -> channel
+    # webhooks post to one channel each: channel -> its webhook URL (else slack_webhook_url)
+    slack_webhook_routes: dict[str, str] = field(default_factory=dict, metadata=SECRET)
     slack_min_interval_s: float = 1.0  # Slack's rule: about one message per second per channel
     slack_timeout_s: float = 15.0
     alert_max_attempts: int = 12
+    alert_retry_base_s: float = 30.0  # first retry delay; doubles per attempt, at most an hour
+    alert_claim_stale_s: float = 300.0  # a claim not renewed for this long: its sender died
     public_url: str = "http://localhost:8080/pledgewatch"  # links to a statement's history
 
     # commitment and source health
