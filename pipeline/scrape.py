@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from models import session_scope
 from pipeline.context import Context, record_run
-from scrapers.crawl import ScrapeReport, SourceResult, due_sources, scrape
-from scrapers.registry import load_registry, sync_sources
+from pipeline.settings import Settings
+from scrapers.crawl import CrawlPolicy, ScrapeReport, SourceResult, due_sources, scrape
+from scrapers.registry import SourceSpec, load_registry, sync_sources
+
+
+def crawl_policy(settings: Settings) -> CrawlPolicy:
+    return CrawlPolicy(
+        workers=settings.scrape_workers,
+        backfill_pages=settings.backfill_pages,
+        max_items=settings.max_items_per_source,
+        recheck_after=timedelta(hours=settings.recheck_hours),
+    )
+
+
+def registry_specs(settings: Settings) -> list[SourceSpec]:
+    return load_registry(settings.sources_file, include_builtin=settings.builtin_sources)
 
 
 def sync_registry(ctx: Context) -> int:
-    specs = load_registry(ctx.settings.sources_file, include_builtin=ctx.settings.builtin_sources)
+    specs = registry_specs(ctx.settings)
     with session_scope(ctx.factory) as session:
         return len(sync_sources(session, specs, exclusive=True))
 
@@ -33,9 +48,7 @@ def run_scrape(
             ctx.client,
             ids,
             run_id=run.id,
-            workers=ctx.settings.scrape_workers,
-            backfill_pages=ctx.settings.backfill_pages,
-            max_items=ctx.settings.max_items_per_source,
+            policy=crawl_policy(ctx.settings),
             on_source_done=on_source_done,
         )
         run.counts = report.counts()

@@ -47,15 +47,20 @@ class Settings:
     read_timeout_s: float = 30.0
     max_response_bytes: int = 15_000_000
     per_host_concurrency: int = 2
-    min_delay_s: float = 1.0
-    delay_jitter_s: float = 0.5
+    # per connection slot, start to start: a host sees at most per_host_concurrency requests
+    # per min_delay_s, and a host slower than that is paced by its own latency (scrapers/client.py)
+    min_delay_s: float = 0.15
+    delay_jitter_s: float = 0.05
     max_retries: int = 3
     retry_backoff_s: float = 2.0
     max_redirects: int = 5
     obey_robots: bool = True
-    scrape_workers: int = 16
+    fetch_deadline_s: float = 120.0  # a whole response, first byte to last
+    max_crawl_delay_s: float = 30.0  # robots.txt Crawl-delay is honoured up to this
+    scrape_workers: int = 64  # fetches in flight across all hosts (each host still capped)
     backfill_pages: int = 3
     max_items_per_source: int = 200
+    recheck_hours: float = 6.0  # re-validate a known, recent statement this often
 
     # alerts and Slack
     slack_webhook_url: str = field(default="", metadata=SECRET)

@@ -1,35 +1,76 @@
-"""One scrape pass: for each due source, discover, fetch, extract and store.
+"""One scrape pass: for each source, discover, fetch, extract and store.
 
-Sources run concurrently (threads); within a source, item pages are fetched concurrently up to
-the per-host cap, the polite client's gates doing the pacing. A source's failure is recorded
-on that source and never stops the others; an item's failure is recorded on its URL and
-retried on later passes until it succeeds, so nothing discovered is lost.
+Shape of a pass (the lessons of urlwatch's fixed pool and commit-per-row, inverted):
+
+- **Fetching fans out by host.** Every fetch is a task queued under its host; at most the
+  per-host cap of a host's tasks are handed to the worker threads at once, so workers never
+  sit blocked behind one busy or slow host while others have work. With enough workers the
+  wall time of a pass is bounded by politeness (hosts x cap / latency), not by one host.
+- **Extraction happens in the workers**, next to the fetch, in parallel.
+- **Storing happens in one writer** (the calling thread): it applies what the workers
+  produced in batched transactions (one commit per batch, fetch-state rows as one
+  executemany). One writer also means near-duplicates stored in the same pass see each other,
+  and SQLite never has two writers waiting on each other. If a batch fails, its operations
+  are re-applied one by one so that one bad row cannot lose the others.
+- **Nothing is lost.** A failed fetch or extraction is recorded on its URL (consecutive
+  failures, last error, backoff until) and retried on a later pass until it succeeds; a
+  source's failure is recorded on the source (and in ``source_polls``) and never stops the
+  others. Unique keys make a retried or concurrent pass unable to duplicate anything.
+- **Unchanged costs little.** Conditional GET (ETag / Last-Modified) on every document, a 304
+  is not parsed; a 200 whose bytes hash to what we stored last time is not parsed either.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Callable
+import queue
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import FetchState, Source, SourcePoll, Statement, utcnow
-from models.db import insert_ignore, session_scope
+from models.db import session_scope
 from scrapers.client import FetchError, PoliteClient, Response
-from scrapers.discover import DiscoveryError, Item, discoverer_for
-from scrapers.extract import ExtractionError, extract
-from scrapers.store import store_version, upsert_statement
+from scrapers.discover import Discovery, DiscoveryError, Item, Page, discoverer_for
+from scrapers.extract import Extracted, ExtractionError, extract
+from scrapers.store import (
+    StoreContext,
+    Stored,
+    fetch_state_row,
+    identity_url,
+    store_page,
+    upsert_fetch_states,
+)
 from scrapers.urls import canonical_url, url_hash
 
 log = logging.getLogger(__name__)
 
-ITEM_RECHECK = timedelta(hours=6)  # re-validate a known statement at most this often
 ITEM_MAX_BACKOFF = timedelta(hours=24)
-RECENT_WINDOW = timedelta(days=30)  # statements this young are re-validated for edits
+SITEMAP_DEFAULT_MAX_AGE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CrawlPolicy:
+    """How much one pass does; built from settings by ``pipeline``."""
+
+    workers: int = 64  # fetch threads in flight across all hosts
+    backfill_pages: int = 3  # listing pages / sitemap children read on a source's first pass
+    max_items: int = 200  # new items fetched per source per pass
+    recheck_after: timedelta = timedelta(hours=6)  # re-validate a known statement this often...
+    recent_window: timedelta = timedelta(days=30)  # ...while it is this young
+    write_batch: int = 500  # operations per writer transaction
+    max_item_failures: int = 12  # after this many failures in a row an item is no longer retried
 
 
 @dataclass
@@ -40,10 +81,12 @@ class SourceResult:
     not_modified: bool = False
     discovered: int = 0
     fetched: int = 0
+    unchanged: int = 0
     new_statements: int = 0
     new_versions: int = 0
     failed_items: int = 0
     item_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -87,280 +130,677 @@ def due_sources(
     return [s for s in rows if s.next_due_at is None or s.next_due_at <= now]
 
 
-def _fetch_state(session: Session, url: str, source_id: int | None) -> FetchState:
-    key = url_hash(url)
-    insert_ignore(session, FetchState, [{"url_hash": key, "url": url, "source_id": source_id}], ["url_hash"])
-    return session.scalars(select(FetchState).where(FetchState.url_hash == key)).one()
+# -- per-URL memory ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UrlState:
+    """A snapshot of one ``fetch_state`` row (or of its absence)."""
+
+    url: str
+    exists: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_status: int | None = None
+    last_fetched_at: datetime | None = None
+    last_success_at: datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    backoff_until: datetime | None = None
+
+    @classmethod
+    def of(cls, row: FetchState | None, url: str) -> UrlState:
+        if row is None:
+            return cls(url=url)
+        return cls(
+            url=url,
+            exists=True,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            body_hash=row.body_hash,
+            last_status=row.last_status,
+            last_fetched_at=row.last_fetched_at,
+            last_success_at=row.last_success_at,
+            consecutive_failures=row.consecutive_failures or 0,
+            last_error=row.last_error,
+            backoff_until=row.backoff_until,
+        )
+
+    def success_row(self, source_id: int, resp: Response | None, body_hash: str | None) -> dict[str, Any]:
+        now = utcnow()
+        fresh = resp is not None and not resp.not_modified
+        return fetch_state_row(
+            self.url,
+            source_id,
+            etag=resp.etag if fresh and resp is not None else self.etag,
+            last_modified=resp.last_modified if fresh and resp is not None else self.last_modified,
+            body_hash=body_hash or self.body_hash,
+            last_status=resp.status if resp is not None else self.last_status,
+            last_fetched_at=now,
+            last_success_at=now,
+            consecutive_failures=0,
+            last_error=None,
+            backoff_until=None,
+        )
+
+    def failure_row(self, source_id: int, error: BaseException) -> dict[str, Any]:
+        now = utcnow()
+        failures = self.consecutive_failures + 1
+        wait = timedelta(minutes=5) * (2 ** min(failures - 1, 9))
+        if isinstance(error, FetchError):
+            if error.retry_after_s:
+                wait = max(wait, timedelta(seconds=error.retry_after_s))
+            if error.permanent:
+                wait = max(wait, timedelta(hours=6))
+        elif isinstance(error, ExtractionError):
+            wait = max(wait, timedelta(hours=1))
+        return fetch_state_row(
+            self.url,
+            source_id,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            body_hash=self.body_hash,
+            last_status=getattr(error, "status", None),
+            last_fetched_at=now,
+            last_success_at=self.last_success_at,
+            consecutive_failures=failures,
+            last_error=str(error)[:2000],
+            backoff_until=now + min(wait, ITEM_MAX_BACKOFF),
+        )
 
 
-def _record_success(state: FetchState, resp: Response) -> None:
-    now = utcnow()
-    state.last_status = resp.status
-    state.last_fetched_at = now
-    state.last_success_at = now
-    state.consecutive_failures = 0
-    state.last_error = None
-    state.backoff_until = None
-    if not resp.not_modified:
-        state.etag = resp.etag
-        state.last_modified = resp.last_modified
+def read_states(session: Session, urls: Iterable[str]) -> dict[str, UrlState]:
+    """Fetch-state snapshots for ``urls``, keyed by URL hash (chunked IN queries)."""
+    by_hash = {url_hash(u): u for u in urls}
+    states = {h: UrlState(url=u) for h, u in by_hash.items()}
+    keys = list(by_hash)
+    for i in range(0, len(keys), 500):
+        for row in session.scalars(select(FetchState).where(FetchState.url_hash.in_(keys[i : i + 500]))):
+            states[row.url_hash] = UrlState.of(row, by_hash[row.url_hash])
+    return states
 
 
-def _record_failure(state: FetchState, error: BaseException) -> None:
-    now = utcnow()
-    state.last_fetched_at = now
-    state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    state.last_error = str(error)[:2000]
-    if isinstance(error, FetchError):
-        state.last_status = error.status
-        wait = timedelta(minutes=5) * (2 ** min(state.consecutive_failures - 1, 8))
-        if error.retry_after_s:
-            wait = max(wait, timedelta(seconds=error.retry_after_s))
-        state.backoff_until = now + min(wait, ITEM_MAX_BACKOFF)
+# -- the writer ------------------------------------------------------------------------------
+@dataclass
+class _Counts:
+    fetched: int = 0
+    unchanged: int = 0
+    new_statements: int = 0
+    new_versions: int = 0
+    failed_items: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
-class SourceScraper:
-    """Scrapes one source; holds nothing between passes (state lives in the database)."""
+class _Batch:
+    """One writer transaction: ORM work on the session, plus rows written in bulk at the end."""
+
+    def __init__(self, session: Session, store: StoreContext) -> None:
+        self.session = session
+        self.store = store
+        self.fetch_rows: dict[str, dict[str, Any]] = {}
+        self.counts: dict[str, _Counts] = {}
+
+    def count(self, key: str) -> _Counts:
+        return self.counts.setdefault(key, _Counts())
+
+    def fetch_state(self, row: dict[str, Any]) -> None:
+        self.fetch_rows[row["url_hash"]] = row
+
+    def flush(self) -> None:
+        upsert_fetch_states(self.session, self.fetch_rows.values())
+
+
+@dataclass
+class _Op:
+    apply: Callable[[_Batch], Any]
+    done: Callable[[Any], None] | None = None
+    failed: Callable[[BaseException], None] | None = None
+
+
+# -- scheduling -------------------------------------------------------------------------------
+class HostScheduler:
+    """Hands tasks to the pool so that at most ``cap`` tasks of one host are in it at a time."""
+
+    def __init__(self, pool: ThreadPoolExecutor, cap: int) -> None:
+        self._pool = pool
+        self._cap = max(1, cap)
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+        self._waiting: dict[str, deque[Callable[[], None]]] = {}
+
+    def submit(self, host: str, task: Callable[[], None]) -> None:
+        with self._lock:
+            if self._running.get(host, 0) >= self._cap:
+                self._waiting.setdefault(host, deque()).append(task)
+                return
+            self._running[host] = self._running.get(host, 0) + 1
+        self._pool.submit(self._run, host, task)
+
+    def _run(self, host: str, task: Callable[[], None]) -> None:
+        while True:
+            try:
+                task()
+            except Exception:  # tasks record their own failures; this is a last resort
+                log.exception("scrape task on %s crashed", host)
+            with self._lock:
+                waiting = self._waiting.get(host)
+                if not waiting:
+                    self._running[host] -= 1
+                    return
+                task = waiting.popleft()  # keep the slot: run the host's next task here
+
+
+# -- one source in a pass -------------------------------------------------------------------
+@dataclass
+class _Job:
+    id: int
+    key: str
+    kind: str
+    publisher: str | None
+    urls: list[str]
+    config: dict[str, Any]
+    first_pass: bool
+    poll_interval_s: int
+    allowed: frozenset[str] | None
+    pattern: re.Pattern[str] | None
+    started_at: datetime
+    result: SourceResult
+    states: dict[str, UrlState] = field(default_factory=dict)
+    pending: int = 0
+    http_status: int | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def host(self) -> str:
+        return host_of(self.urls[0])
+
+    @property
+    def extract_key(self) -> str:
+        """Hash salt: a body is re-extracted when the source's extraction settings change."""
+        keys = ("content_selector", "title_selector", "date_selector", "drop_selector", "min_text_chars")
+        return json.dumps({k: self.config.get(k) for k in keys}, sort_keys=True)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+class ScrapePass:
+    """Scrapes a set of sources once; holds nothing between passes (state lives in the database)."""
 
     def __init__(
         self,
         factory: sessionmaker[Session],
         client: PoliteClient,
+        policy: CrawlPolicy | None = None,
         *,
-        backfill_pages: int = 3,
-        max_items: int = 200,
+        run_id: int | None = None,
+        on_source_done: Callable[[SourceResult], None] | None = None,
     ) -> None:
         self.factory = factory
         self.client = client
-        self.backfill_pages = backfill_pages
-        self.max_items = max_items
+        self.policy = policy or CrawlPolicy()
+        self.run_id = run_id
+        self.on_source_done = on_source_done
+        self._ops: queue.Queue[_Op] = queue.Queue()
+        self._store = StoreContext()
+        self._finished = 0
+        self._results: dict[str, SourceResult] = {}
+        self._scheduler: HostScheduler | None = None
 
-    def run(self, source_id: int, run_id: int | None = None) -> SourceResult:
-        with session_scope(self.factory) as session:
-            source = session.get(Source, source_id)
-            assert source is not None
-            key, kind, url, config = source.key, source.kind, source.url, dict(source.config or {})
-            languages = list(source.languages or [])
-            first_pass = source.backfilled_at is None
-            poll = SourcePoll(source_id=source_id, run_id=run_id, started_at=utcnow())
-            session.add(poll)
-            session.flush()
-            poll_id = poll.id
-        if len(languages) == 1:
-            config.setdefault("lang", languages[0])
-        allowed = frozenset(h.lower() for h in config.get("allowed_hosts") or []) or None
-        result = SourceResult(key=key)
-        http_status: int | None = None
-        try:
-            items, http_status, result.not_modified = self._discover(
-                source_id, kind, url, config, allowed, first_pass, result
-            )
-            result.discovered = len(items)
-            pending = self._select_items(source_id, items)
-            self._fetch_items(source_id, pending, config, allowed, result, kind == "page")
-            result.ok = True
-        except (FetchError, DiscoveryError) as exc:
-            result.error = str(exc)
-            http_status = getattr(exc, "status", None)
-        except Exception as exc:  # an unexpected bug must not stop the other sources
-            log.exception("source %s crashed", key)
-            result.error = f"internal error: {type(exc).__name__}: {exc}"
-        self._finish(source_id, poll_id, result, http_status, first_pass)
-        return result
+    # -- driver ----------------------------------------------------------------------------
+    def run(self, source_ids: list[int]) -> ScrapeReport:
+        report = ScrapeReport()
+        jobs = self._load_jobs(source_ids)
+        if not jobs:
+            return report
+        workers = max(1, self.policy.workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrape") as pool:
+            scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
+            self._scheduler = scheduler
+            self._results = {job.key: job.result for job in jobs}
+            for job in jobs:
+                scheduler.submit(job.host, lambda job=job: self._discover_task(job))
+            self._write_until_done(len(jobs))
+        report.sources = [job.result for job in jobs]
+        return report
 
-    # -- steps ---------------------------------------------------------------------------
-    def _discover(
-        self,
-        source_id: int,
-        kind: str,
-        url: str,
-        config: dict,
-        allowed: frozenset[str] | None,
-        first_pass: bool,
-        result: SourceResult,
-    ) -> tuple[list[Item], int | None, bool]:
-        discoverer = discoverer_for(kind, config)
-        if kind == "page":
-            return [Item(url=url, lang=config.get("lang"))], None, False
-        pages_left = self.backfill_pages if first_pass else 1
-        queue = [url]
-        seen: set[str] = set()
-        items: list[Item] = []
-        status: int | None = None
-        not_modified = False
-        while queue and pages_left > 0 and len(items) < self.max_items:
-            page_url = queue.pop(0)
-            if page_url in seen:
-                continue
-            seen.add(page_url)
-            pages_left -= 1
-            with session_scope(self.factory) as session:
-                state = _fetch_state(session, page_url, source_id)
-                etag, modified = state.etag, state.last_modified
-            try:
-                resp = self.client.get(page_url, etag=etag, last_modified=modified, allowed_hosts=allowed)
-            except FetchError as exc:
-                with session_scope(self.factory) as session:
-                    _record_failure(_fetch_state(session, page_url, source_id), exc)
-                if page_url == url:
-                    raise
-                result.item_errors.append(str(exc))
-                continue
-            if page_url == url:
-                status = resp.status
-            with session_scope(self.factory) as session:
-                _record_success(_fetch_state(session, page_url, source_id), resp)
-            if resp.not_modified:
-                not_modified = not_modified or page_url == url
-                continue
-            found = discoverer.parse(resp.body, resp.url)
-            items.extend(found.items)
-            queue.extend(found.next_pages)
-        return items[: self.max_items], status, not_modified
-
-    def _select_items(self, source_id: int, items: list[Item]) -> list[Item]:
-        """New items, known items due for re-validation, and earlier failures due for retry."""
+    def _load_jobs(self, source_ids: list[int]) -> list[_Job]:
         now = utcnow()
-        chosen: dict[str, Item] = {}
-        by_hash = {url_hash(i.url): i for i in items}
+        jobs: list[_Job] = []
         with session_scope(self.factory) as session:
-            states = (
-                {
-                    s.url_hash: s
-                    for s in session.scalars(select(FetchState).where(FetchState.url_hash.in_(list(by_hash))))
-                }
-                if by_hash
-                else {}
-            )
-            for key, item in by_hash.items():
-                state = states.get(key)
-                if state is None or state.last_success_at is None:
-                    if state is None or state.backoff_until is None or state.backoff_until <= now:
-                        chosen[key] = item
-                elif state.last_fetched_at is None or state.last_fetched_at + ITEM_RECHECK <= now:
-                    chosen[key] = item
-            # earlier failures of this source that the listing no longer shows
-            retry = session.scalars(
-                select(FetchState).where(
-                    FetchState.source_id == source_id,
+            rows = list(session.scalars(select(Source).where(Source.id.in_(source_ids)).order_by(Source.key)))
+            for source in rows:
+                config = dict(source.config or {})
+                languages = list(source.languages or [])
+                if len(languages) == 1:
+                    config.setdefault("lang", languages[0])
+                allowed = frozenset(h.lower() for h in config.get("allowed_hosts") or []) or None
+                pattern = config.get("pattern")
+                jobs.append(
+                    _Job(
+                        id=source.id,
+                        key=source.key,
+                        kind=source.kind,
+                        publisher=source.publisher,
+                        urls=[source.url, *(config.get("urls") or [])],
+                        config=config,
+                        first_pass=source.backfilled_at is None,
+                        poll_interval_s=source.poll_interval_s,
+                        allowed=allowed,
+                        pattern=re.compile(pattern) if pattern else None,
+                        started_at=now,
+                        result=SourceResult(key=source.key),
+                    )
+                )
+            states = read_states(session, [u for job in jobs for u in job.urls])
+        for job in jobs:
+            job.states = {url_hash(u): states[url_hash(u)] for u in job.urls}
+        return jobs
+
+    def _write_until_done(self, total: int) -> None:
+        while self._finished < total:
+            try:
+                first = self._ops.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            ops = [first]
+            while len(ops) < self.policy.write_batch:
+                try:
+                    ops.append(self._ops.get_nowait())
+                except queue.Empty:
+                    break
+            self._apply(ops)
+
+    def _apply(self, ops: list[_Op]) -> None:
+        try:
+            with session_scope(self.factory) as session:
+                batch = _Batch(session, self._store)
+                values = [op.apply(batch) for op in ops]
+                batch.flush()
+        except Exception as exc:
+            self._store.rollback()
+            if len(ops) > 1:
+                log.warning("write batch of %d failed (%s); applying one by one", len(ops), exc)
+                for op in ops:
+                    self._apply([op])
+                return
+            log.exception("write failed")
+            if ops[0].failed is not None:
+                ops[0].failed(exc)
+            return
+        self._store.commit()
+        for key, counts in batch.counts.items():
+            self._merge(key, counts)
+        for op, value in zip(ops, values, strict=True):
+            if op.done is not None:
+                op.done(value)
+
+    def _merge(self, key: str, counts: _Counts) -> None:
+        result = self._results[key]
+        result.fetched += counts.fetched
+        result.unchanged += counts.unchanged
+        result.new_statements += counts.new_statements
+        result.new_versions += counts.new_versions
+        result.failed_items += counts.failed_items
+        result.item_errors.extend(counts.errors)
+
+    def _enqueue(self, op: _Op) -> None:
+        self._ops.put(op)
+
+    # -- discovery ---------------------------------------------------------------------------
+    def _discover_task(self, job: _Job) -> None:
+        try:
+            if job.kind == "page":
+                items = [Item(url=job.urls[0], lang=job.config.get("lang"))]
+                chosen = [(items[0], job.states[url_hash(job.urls[0])])]
+                job.result.discovered = 1
+            else:
+                items = self._discover(job)
+                job.result.discovered = len(items)
+                chosen = self._select(job, items)
+        except (FetchError, DiscoveryError, ExtractionError) as exc:
+            job.result.error = str(exc)
+            job.http_status = getattr(exc, "status", None)
+            self._finish(job)
+            return
+        except Exception as exc:  # a bug must not stop the other sources
+            log.exception("source %s crashed in discovery", job.key)
+            job.result.error = f"internal error: {type(exc).__name__}: {exc}"
+            self._finish(job)
+            return
+        if not chosen:
+            self._finish(job)
+            return
+        job.pending = len(chosen)
+        assert self._scheduler is not None
+        for item, state in chosen:
+            self._scheduler.submit(host_of(item.url), lambda i=item, s=state: self._item_task(job, i, s))
+
+    def _discover(self, job: _Job) -> list[Item]:
+        discoverer = discoverer_for(job.kind, job.config)
+        budget = self.policy.backfill_pages if job.first_pass else 1
+        if job.kind == "sitemap":
+            budget += 1  # the index itself does not count: the bound is on the sitemaps it lists
+        items: list[Item] = []
+        seen_items: set[str] = set()
+        for entry_index, entry in enumerate(job.urls):
+            queue_: deque[Page] = deque([Page(entry)])
+            seen_pages: set[str] = set()
+            pages_left = budget
+            while queue_ and pages_left > 0 and len(items) < self.policy.max_items * 2:
+                page = queue_.popleft()
+                if page.url in seen_pages:
+                    continue
+                seen_pages.add(page.url)
+                pages_left -= 1
+                state = job.states.get(url_hash(page.url))
+                if state is None:
+                    with session_scope(self.factory) as session:
+                        state = read_states(session, [page.url])[url_hash(page.url)]
+                primary = entry_index == 0 and page.url == entry
+                try:
+                    resp = self.client.get(
+                        page.url,
+                        etag=state.etag,
+                        last_modified=state.last_modified,
+                        allowed_hosts=job.allowed,
+                    )
+                    if primary:
+                        job.http_status = resp.status
+                    if resp.not_modified:
+                        job.result.not_modified = job.result.not_modified or primary
+                        self._record_fetch(job, state.success_row(job.id, resp, None))
+                        continue
+                    found = discoverer.parse(resp.body, resp.url)
+                except (FetchError, DiscoveryError) as exc:
+                    self._record_fetch(job, state.failure_row(job.id, exc))
+                    if primary:
+                        raise
+                    job.result.warnings.append(str(exc))
+                    continue
+                self._record_fetch(job, state.success_row(job.id, resp, None))
+                job.result.warnings.extend(found.warnings)
+                for item in found.items:
+                    key = canonical_url(item.url)
+                    if key not in seen_items:
+                        seen_items.add(key)
+                        items.append(item)
+                queue_.extend(self._follow(job, found, state))
+        return self._fresh_enough(job, items)
+
+    def _follow(self, job: _Job, found: Discovery, parent: UrlState) -> list[Page]:
+        """Further pages to read: a listing's next page; a sitemap index's changed children."""
+        if job.kind != "sitemap" or not found.next_pages:
+            return list(found.next_pages)
+        children = found.next_pages
+        if job.first_pass:
+            return children[: self.policy.backfill_pages]
+        with session_scope(self.factory) as session:
+            states = read_states(session, [c.url for c in children])
+        changed = [
+            c
+            for c in children
+            if c.lastmod is None
+            or states[url_hash(c.url)].last_success_at is None
+            or c.lastmod > states[url_hash(c.url)].last_success_at  # type: ignore[operator]
+        ]
+        # the budget counts pages, and later passes read one: give the changed children room
+        return changed[: max(1, self.policy.backfill_pages)] if changed else children[:1]
+
+    def _fresh_enough(self, job: _Job, items: list[Item]) -> list[Item]:
+        max_age = job.config.get("max_age_days")
+        if max_age is None and job.kind == "sitemap":
+            max_age = SITEMAP_DEFAULT_MAX_AGE_DAYS
+        if not max_age:
+            return items
+        cutoff = utcnow() - timedelta(days=float(max_age))
+        kept = []
+        for item in items:
+            when = item.lastmod or item.published_at
+            if when is None or when >= cutoff:
+                kept.append(item)
+        return kept
+
+    def _select(self, job: _Job, items: list[Item]) -> list[tuple[Item, UrlState]]:
+        """New items, changed or due known items, and earlier failures due for a retry."""
+        now = utcnow()
+        limit = self.policy.max_items
+        with session_scope(self.factory) as session:
+            states = read_states(session, [i.url for i in items])
+            new: list[tuple[Item, UrlState]] = []
+            due: list[tuple[Item, UrlState]] = []
+            for item in items:
+                state = states[url_hash(item.url)]
+                if state.last_success_at is None:
+                    if self._retry_due(state, now) and len(new) < limit:  # new, or failed before
+                        new.append((item, state))
+                elif job.kind == "sitemap":
+                    if item.lastmod is not None and item.lastmod > state.last_success_at:
+                        due.append((item, state))
+                elif (
+                    state.last_fetched_at is None or state.last_fetched_at + self.policy.recheck_after <= now
+                ):
+                    due.append((item, state))
+            listed = set(states)
+            retries: list[tuple[Item, UrlState]] = []
+            failed_rows = session.scalars(
+                select(FetchState)
+                .where(
+                    FetchState.source_id == job.id,
                     FetchState.last_success_at.is_(None),
                     FetchState.consecutive_failures > 0,
+                    FetchState.consecutive_failures < self.policy.max_item_failures,
+                    or_(FetchState.backoff_until.is_(None), FetchState.backoff_until <= now),
                 )
+                .order_by(FetchState.last_fetched_at)
+                .limit(limit)
             )
-            for state in retry:
+            entry_hashes = {url_hash(u) for u in job.urls}
+            for row in failed_rows:
                 if (
-                    state.url_hash not in chosen
-                    and (state.backoff_until is None or state.backoff_until <= now)
-                    and state.url_hash not in by_hash
+                    row.url_hash not in listed
+                    and row.url_hash not in entry_hashes
+                    and self._is_item(job, row.url)
                 ):
-                    chosen[state.url_hash] = Item(url=state.url)
-            # recent statements are re-validated (conditional GET) even when the listing is
-            # unchanged: corrections and updates happen on the statement page itself
-            recent = session.execute(
-                select(Statement.url_hash, Statement.url, FetchState.last_fetched_at)
-                .join(FetchState, FetchState.url_hash == Statement.url_hash)
-                .where(Statement.source_id == source_id, Statement.first_seen_at >= now - RECENT_WINDOW)
-            )
-            for key, url, last in recent:
-                if key not in chosen and (last is None or last + ITEM_RECHECK <= now):
-                    chosen[key] = by_hash.get(key) or Item(url=url)
-        return list(chosen.values())
+                    retries.append(
+                        (Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url))
+                    )
+            if job.kind != "sitemap":
+                # statements that dropped off the listing are still re-validated while young:
+                # corrections and updates happen on the statement page itself. (A statement
+                # known under another URL than the one fetched, after a redirect, is only
+                # re-validated while listed: its identity URL has no fetch history.)
+                recent = session.execute(
+                    select(Statement.url, FetchState)
+                    .join(FetchState, FetchState.url_hash == Statement.url_hash)
+                    .where(
+                        Statement.source_id == job.id,
+                        Statement.first_seen_at >= now - self.policy.recent_window,
+                        or_(
+                            FetchState.last_fetched_at.is_(None),
+                            FetchState.last_fetched_at <= now - self.policy.recheck_after,
+                        ),
+                    )
+                    .limit(limit)
+                )
+                for url, row in recent:
+                    if url_hash(url) not in listed:
+                        due.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
+        return new + retries + due[:limit]
 
-    def _fetch_items(
-        self,
-        source_id: int,
-        items: list[Item],
-        config: dict,
-        allowed: frozenset[str] | None,
-        result: SourceResult,
-        entry_is_page: bool,
-    ) -> None:
-        if not items:
-            return
-        workers = max(1, min(len(items), self.client.policy.per_host_concurrency))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="item") as pool:
-            outcomes = list(pool.map(lambda it: self._fetch_item(source_id, it, config, allowed), items))
-        for outcome in outcomes:
-            kind, detail = outcome
-            if kind == "error":
-                result.failed_items += 1
-                result.item_errors.append(detail)
-            else:
-                result.fetched += 1
-                if kind in {"new_statement"}:
-                    result.new_statements += 1
-                    result.new_versions += 1
-                elif kind == "new_version":
-                    result.new_versions += 1
-        if entry_is_page and result.failed_items:
-            raise FetchError("page", result.item_errors[-1], url=items[0].url)
+    def _is_item(self, job: _Job, url: str) -> bool:
+        return job.pattern is None or bool(job.pattern.search(url))
 
-    def _fetch_item(
-        self, source_id: int, item: Item, config: dict, allowed: frozenset[str] | None
-    ) -> tuple[str, str]:
-        with session_scope(self.factory) as session:
-            state = _fetch_state(session, item.url, source_id)
-            etag, modified = state.etag, state.last_modified
+    def _retry_due(self, state: UrlState, now: datetime) -> bool:
+        if state.consecutive_failures >= self.policy.max_item_failures:
+            return False  # given up; the last error stays on record
+        return state.backoff_until is None or state.backoff_until <= now
+
+    # -- items --------------------------------------------------------------------------------
+    def _item_task(self, job: _Job, item: Item, state: UrlState) -> None:
         try:
-            resp = self.client.get(item.url, etag=etag, last_modified=modified, allowed_hosts=allowed)
+            self._fetch_item(job, item, state)
+        except Exception as exc:  # a bug on one page must not lose the others
+            log.exception("item %s of %s crashed", item.url, job.key)
+            self._item_failed(job, item, state, RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
+        finally:
+            with job.lock:
+                job.pending -= 1
+                last = job.pending == 0
+            if last:
+                self._finish(job)
+
+    def _fetch_item(self, job: _Job, item: Item, state: UrlState) -> None:
+        try:
+            resp = self.client.get(
+                item.url, etag=state.etag, last_modified=state.last_modified, allowed_hosts=job.allowed
+            )
+            if job.kind == "page":
+                job.http_status = resp.status
             if resp.not_modified:
-                with session_scope(self.factory) as session:
-                    _record_success(_fetch_state(session, item.url, source_id), resp)
-                return "unchanged", ""
+                self._item_unchanged(job, state.success_row(job.id, resp, None))
+                return
+            digest = hashlib.blake2b(resp.body + job.extract_key.encode(), digest_size=16).hexdigest()
+            if digest == state.body_hash and state.last_success_at is not None:
+                self._item_unchanged(job, state.success_row(job.id, resp, digest))
+                return
             extracted = extract(
-                resp.body, resp.url, content_type=resp.content_type, charset=resp.charset, config=config
+                resp.body, resp.url, content_type=resp.content_type, charset=resp.charset, config=job.config
             )
         except (FetchError, ExtractionError) as exc:
-            with session_scope(self.factory) as session:
-                _record_failure(_fetch_state(session, item.url, source_id), exc)
-            return "error", f"{item.url}: {exc}"
-        if not extracted.lang and item.lang:
-            extracted = type(extracted)(extracted.title, extracted.text, extracted.published_at, item.lang)
-        with session_scope(self.factory) as session:
-            source = session.get(Source, source_id)
-            assert source is not None
-            statement, is_new = upsert_statement(session, source, item, extracted)
-            version = store_version(session, statement, extracted)
-            _record_success(_fetch_state(session, item.url, source_id), resp)
-        if version is None:
-            return "unchanged", ""
-        return ("new_statement" if is_new or version.seq == 1 else "new_version"), ""
+            self._item_failed(job, item, state, exc)
+            return
+        identity = identity_url(
+            item.url, resp.url, extracted.canonical_url, pattern=job.pattern, allowed_hosts=job.allowed
+        )
+        self._item_store(job, item, state, resp, digest, extracted, identity)
 
-    def _finish(
-        self, source_id: int, poll_id: int, result: SourceResult, http_status: int | None, first_pass: bool
+    def _item_unchanged(self, job: _Job, row: dict[str, Any]) -> None:
+        def apply(batch: _Batch) -> None:
+            batch.fetch_state(row)
+            counts = batch.count(job.key)
+            counts.fetched += 1
+            counts.unchanged += 1
+
+        self._enqueue(_Op(apply))
+
+    def _item_store(
+        self,
+        job: _Job,
+        item: Item,
+        state: UrlState,
+        resp: Response,
+        digest: str,
+        extracted: Extracted,
+        identity: str,
     ) -> None:
-        now = utcnow()
-        with session_scope(self.factory) as session:
-            source = session.get(Source, source_id)
-            poll = session.get(SourcePoll, poll_id)
-            assert source is not None and poll is not None
-            poll.finished_at = now
-            poll.ok = result.ok
-            poll.http_status = http_status
-            poll.error = result.error
-            poll.discovered = result.discovered
-            poll.fetched = result.fetched
-            poll.new_statements = result.new_statements
-            poll.new_versions = result.new_versions
-            poll.failed_items = result.failed_items
-            if result.ok:
+        row = state.success_row(job.id, resp, digest)
+
+        def apply(batch: _Batch) -> Stored:
+            stored = store_page(
+                batch.session,
+                (job.id, job.publisher),
+                item,
+                extracted,
+                identity=identity,
+                context=batch.store,
+            )
+            batch.fetch_state(row)
+            counts = batch.count(job.key)
+            counts.fetched += 1
+            if stored.outcome == "new_statement":
+                counts.new_statements += 1
+                counts.new_versions += 1
+            elif stored.outcome == "new_version":
+                counts.new_versions += 1
+            else:
+                counts.unchanged += 1
+            return stored
+
+        def failed(exc: BaseException) -> None:
+            self._item_failed(job, item, state, RuntimeError(f"storage error: {type(exc).__name__}: {exc}"))
+
+        self._enqueue(_Op(apply, failed=failed))
+
+    def _item_failed(self, job: _Job, item: Item, state: UrlState, error: BaseException) -> None:
+        row = state.failure_row(job.id, error)
+        message = f"{item.url}: {error}"
+
+        def apply(batch: _Batch) -> None:
+            batch.fetch_state(row)
+            counts = batch.count(job.key)
+            counts.failed_items += 1
+            counts.errors.append(message)
+
+        self._enqueue(_Op(apply))
+
+    def _record_fetch(self, job: _Job, row: dict[str, Any]) -> None:
+        self._enqueue(_Op(lambda batch: batch.fetch_state(row)))
+
+    # -- the end of a source ------------------------------------------------------------------
+    def _finish(self, job: _Job) -> None:
+        def apply(batch: _Batch) -> None:
+            result = job.result
+            pending = batch.counts.get(job.key, _Counts())
+            failed_items = result.failed_items + pending.failed_items
+            if job.kind == "page" and failed_items and result.error is None:
+                errors = result.item_errors + pending.errors
+                result.error = errors[-1] if errors else "the page could not be fetched"
+            ok = result.error is None
+            now = utcnow()
+            batch.session.add(
+                SourcePoll(
+                    source_id=job.id,
+                    run_id=self.run_id,
+                    started_at=job.started_at,
+                    finished_at=now,
+                    ok=ok,
+                    http_status=job.http_status,
+                    error=result.error,
+                    discovered=result.discovered,
+                    fetched=result.fetched + pending.fetched,
+                    new_statements=result.new_statements + pending.new_statements,
+                    new_versions=result.new_versions + pending.new_versions,
+                    failed_items=failed_items,
+                )
+            )
+            source = batch.session.get(Source, job.id)
+            if source is None:
+                return
+            if ok:
                 source.consecutive_failures = 0
                 source.failing_since = None
                 source.last_success_at = now
                 source.last_error = None
                 source.next_due_at = now + timedelta(seconds=source.poll_interval_s)
-                if first_pass:
+                if job.first_pass:
                     source.backfilled_at = now
             else:
                 source.consecutive_failures = (source.consecutive_failures or 0) + 1
                 source.failing_since = source.failing_since or now
                 source.last_failure_at = now
                 source.last_error = result.error
-                # back off: poll interval, doubled per consecutive failure, at most a day
+                # back off: the poll interval, doubled per consecutive failure, at most a day
                 backoff = timedelta(seconds=source.poll_interval_s) * (
                     2 ** min(source.consecutive_failures - 1, 5)
                 )
                 source.next_due_at = now + min(backoff, timedelta(hours=24))
+
+        def done(_: Any) -> None:
+            job.result.ok = job.result.error is None
+            self._finished += 1
+            if self.on_source_done is not None:
+                try:
+                    self.on_source_done(job.result)
+                except Exception:
+                    log.exception("on_source_done callback failed")
+
+        def failed(exc: BaseException) -> None:
+            job.result.ok = False
+            job.result.error = job.result.error or f"could not record the poll: {exc}"
+            self._finished += 1
+
+        self._enqueue(_Op(apply, done=done, failed=failed))
 
 
 def scrape(
@@ -369,28 +809,11 @@ def scrape(
     source_ids: list[int],
     *,
     run_id: int | None = None,
-    workers: int = 16,
-    backfill_pages: int = 3,
-    max_items: int = 200,
+    policy: CrawlPolicy | None = None,
     on_source_done: Callable[[SourceResult], None] | None = None,
 ) -> ScrapeReport:
     """Scrape the given sources concurrently and report what each did."""
-    scraper = SourceScraper(factory, client, backfill_pages=backfill_pages, max_items=max_items)
-    report = ScrapeReport()
-    if not source_ids:
-        return report
-
-    def one(source_id: int) -> SourceResult:
-        res = scraper.run(source_id, run_id)
-        if on_source_done:
-            on_source_done(res)
-        return res
-
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(workers, len(source_ids))), thread_name_prefix="source"
-    ) as pool:
-        report.sources = list(pool.map(one, source_ids))
-    return report
+    return ScrapePass(factory, client, policy, run_id=run_id, on_source_done=on_source_done).run(source_ids)
 
 
-__all__ = ["ScrapeReport", "SourceResult", "SourceScraper", "canonical_url", "due_sources", "scrape"]
+__all__ = ["CrawlPolicy", "ScrapePass", "ScrapeReport", "SourceResult", "due_sources", "scrape"]

@@ -3,19 +3,26 @@
 One class per source kind, registered by its ``kind`` (urlwatch's pattern): adding a kind
 is one subclass. Discoverers only *parse*; fetching is the polite client's job and storing
 is ``scrapers.store``'s, so each is testable on saved bytes.
+
+Every kind applies the source's URL ``pattern`` (the contract with the site: markup changes
+often, URL schemes rarely do), so a feed that also carries videos or a listing full of
+navigation yields statements only.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
-
+from scrapers.dates import parse_date
 from scrapers.urls import canonical_url
+
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps protocol's own limit, uncompressed
 
 
 @dataclass(frozen=True)
@@ -27,16 +34,28 @@ class Item:
     published_at: datetime | None = None
     lang: str | None = None
     summary: str | None = None
+    lastmod: datetime | None = None  # sitemaps: when the page last changed
+
+
+@dataclass(frozen=True)
+class Page:
+    """A further document to read: a listing's next page or a sitemap index's child."""
+
+    url: str
+    lastmod: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Discovery:
     items: list[Item]
-    next_pages: list[str]  # further listing pages (pagination, sitemap index children)
+    next_pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class DiscoveryError(ValueError):
     """The entry document could not be parsed as its kind; the message says how."""
+
+    kind = "discovery"
 
 
 class Discoverer:
@@ -54,6 +73,7 @@ class Discoverer:
         self.config = config
         pattern = config.get("pattern")
         self.pattern = re.compile(pattern) if pattern else None
+        self.lang = config.get("lang")
 
     def accepts(self, url: str) -> bool:
         """Does ``url`` mark a statement of this source (its URL pattern)?"""
@@ -70,31 +90,6 @@ def discoverer_for(kind: str, config: dict[str, Any]) -> Discoverer:
         raise DiscoveryError(f"unknown source kind {kind!r}; known: {sorted(Discoverer.registry)}") from None
 
 
-def _parse_date(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if hasattr(value, "tm_year"):  # feedparser's struct_time, already UTC
-        try:
-            return datetime(*value[:6], tzinfo=UTC)
-        except (TypeError, ValueError):
-            return None
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 class FeedDiscoverer(Discoverer):
     """RSS 2.0, RSS 1.0 and Atom, through feedparser (which tolerates real-world feeds)."""
 
@@ -103,123 +98,195 @@ class FeedDiscoverer(Discoverer):
     def parse(self, body: bytes, base_url: str) -> Discovery:
         import feedparser
 
-        parsed = feedparser.parse(body)
-        if parsed.bozo and not parsed.entries:
-            raise DiscoveryError(f"malformed feed: {parsed.get('bozo_exception')}")
-        if not parsed.entries and not parsed.get("feed"):
-            raise DiscoveryError("no feed found in document")
-        lang = (parsed.feed.get("language") or "")[:2].lower() or None
+        # A file object, never bytes or str: feedparser opens a str that looks like a URL
+        # or a path, and bytes like a path, so a hostile body could make it read local files.
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers={"content-location": base_url, "content-type": "application/xml"},
+        )
+        if not parsed.entries:
+            if parsed.bozo:
+                raise DiscoveryError(f"malformed feed: {parsed.get('bozo_exception')}")
+            if not parsed.get("version"):
+                raise DiscoveryError("not a feed: no RSS or Atom root element")
+        warnings = (
+            [f"feed is not well-formed, read anyway: {parsed.get('bozo_exception')}"] if parsed.bozo else []
+        )
+        lang = (parsed.feed.get("language") or "")[:2].lower() or self.lang
         items: list[Item] = []
+        seen: set[str] = set()
         for entry in parsed.entries:
-            link = entry.get("link")
+            link = entry.get("link") or (
+                entry.get("id") if str(entry.get("id", "")).startswith("http") else None
+            )
             if not link:
                 continue
-            url = urljoin(base_url, link)
-            if not self.accepts(url):
+            url = urljoin(base_url, str(link).strip())
+            key = canonical_url(url) if url.startswith(("http://", "https://")) else url
+            if key in seen or not self.accepts(url):
                 continue
+            seen.add(key)
             items.append(
                 Item(
                     url=url,
                     title=(entry.get("title") or None),
-                    published_at=_parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+                    published_at=parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
                     lang=lang,
                     summary=entry.get("summary") or None,
                 )
             )
-        return Discovery(items=items, next_pages=[])
+        return Discovery(items=items, warnings=warnings)
+
+
+def _maybe_gunzip(body: bytes) -> bytes:
+    """Sitemaps are often served as ``.xml.gz`` files (not Content-Encoding): inflate, bounded."""
+    if body[:2] != b"\x1f\x8b":
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, SITEMAP_MAX_BYTES + 1)
+    except zlib.error as exc:
+        raise DiscoveryError(f"corrupt gzip sitemap: {exc}") from exc
+    if len(out) > SITEMAP_MAX_BYTES:
+        raise DiscoveryError(f"gzip sitemap inflates past {SITEMAP_MAX_BYTES} bytes; refused")
+    return out
 
 
 class SitemapDiscoverer(Discoverer):
-    """XML sitemaps and sitemap indexes; ``lastmod`` becomes the item's date."""
+    """XML sitemaps and sitemap indexes; ``lastmod`` dates items and ranks index children."""
 
     kind = "sitemap"
 
     def parse(self, body: bytes, base_url: str) -> Discovery:
         from lxml import etree
 
+        body = _maybe_gunzip(body)
         try:
             root = etree.fromstring(
-                body, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+                body,
+                parser=etree.XMLParser(
+                    resolve_entities=False, no_network=True, huge_tree=False, recover=False
+                ),
             )
         except etree.XMLSyntaxError as exc:
             raise DiscoveryError(f"malformed sitemap XML: {exc}") from exc
         tag = etree.QName(root).localname
+        if tag not in {"urlset", "sitemapindex"}:
+            raise DiscoveryError(f"not a sitemap: root element <{tag}>")
         items: list[Item] = []
-        children: list[str] = []
+        children: list[Page] = []
         for node in root:
             if not isinstance(node.tag, str):
                 continue
-            loc = lastmod = None
-            for child in node:
+            loc = lastmod = published = title = None
+            for child in node.iter():
                 if not isinstance(child.tag, str):
                     continue
                 name = etree.QName(child).localname
-                if name == "loc":
+                if name == "loc" and loc is None:
                     loc = (child.text or "").strip()
                 elif name == "lastmod":
-                    lastmod = (child.text or "").strip()
+                    lastmod = parse_date((child.text or "").strip())
+                elif name == "publication_date":  # Google News sitemap extension
+                    published = parse_date((child.text or "").strip())
+                elif name == "title" and title is None:
+                    title = (child.text or "").strip() or None
             if not loc:
                 continue
+            url = urljoin(base_url, loc)
             if tag == "sitemapindex":
-                children.append(urljoin(base_url, loc))
-            elif self.accepts(loc):
-                items.append(Item(url=urljoin(base_url, loc), published_at=_parse_date(lastmod)))
-        if tag not in {"urlset", "sitemapindex"}:
-            raise DiscoveryError(f"not a sitemap: root element <{tag}>")
-        items.sort(key=lambda i: i.published_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+                children.append(Page(url, lastmod))
+            elif self.accepts(url):
+                items.append(
+                    Item(url=url, title=title, published_at=published, lang=self.lang, lastmod=lastmod)
+                )
+        oldest = datetime.min.replace(tzinfo=UTC)
+        items.sort(key=lambda i: i.lastmod or i.published_at or oldest, reverse=True)
+        children.sort(key=lambda p: p.lastmod or oldest, reverse=True)
         return Discovery(items=items, next_pages=children)
+
+
+# Where sites put the "next page" link when they do not say rel=next (Drupal, WordPress).
+NEXT_SELECTORS = (
+    "a[rel~=next]",
+    "link[rel~=next]",
+    "li.pager__item--next a",
+    "li.pager-next a",
+    "a.next.page-numbers",
+    "a.wp-block-query-pagination-next",
+    ".post-paginationNext a",
+)
 
 
 class ListingDiscoverer(Discoverer):
     """An HTML listing page: links chosen by URL pattern first, CSS selector as refinement.
 
     Markup changes often, URL schemes rarely do, so the pattern is the contract and the
-    selector (``link_selector``) only narrows the candidates. ``next_selector`` finds the
-    next listing page for backfill.
+    selector (``link_selector``) only narrows the candidates; when the selector stops
+    matching (a redesign), the pattern alone still finds the statements and a warning says
+    so. ``next_selector`` (or rel=next, or a common pager) finds the next page for backfill.
     """
 
     kind = "listing"
 
     def parse(self, body: bytes, base_url: str) -> Discovery:
-        soup = BeautifulSoup(body, "lxml")
-        scope = soup
+        from scrapers.extract import parse_html
+
+        root = parse_html(body)
+        warnings: list[str] = []
         selector = self.config.get("link_selector")
-        anchors = scope.select(selector) if selector else scope.find_all("a", href=True)
-        if selector and not anchors:
-            anchors = scope.find_all("a", href=True)  # the selector broke: fall back to the pattern
+        anchors: list[Any] = []
+        if selector:
+            anchors = [a for a in root.cssselect(selector) if a.tag == "a" or a.find(".//a") is not None]
+            anchors = [a if a.tag == "a" else a.find(".//a") for a in anchors]
+            if not anchors:
+                warnings.append(f"link_selector {selector!r} matched nothing; fell back to the URL pattern")
+        if not anchors:
+            anchors = list(root.iter("a"))
         base_host = urlsplit(base_url).hostname
-        seen: set[str] = set()
+        allowed = {h.lower() for h in self.config.get("allowed_hosts") or []}
+        seen: set[str] = {canonical_url(base_url)}
         items: list[Item] = []
         for anchor in anchors:
-            href = anchor.get("href")
-            if not href or href.startswith(("#", "mailto:", "javascript:")):
+            href = (anchor.get("href") or "").strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
                 continue
-            url = urljoin(base_url, str(href))
-            if urlsplit(url).hostname != base_host and not self.config.get("follow_offsite"):
+            url = urljoin(base_url, href)
+            host = urlsplit(url).hostname
+            if not url.startswith(("http://", "https://")) or (host != base_host and host not in allowed):
                 continue
             if not self.accepts(url):
                 continue
             key = canonical_url(url)
-            if key in seen or key == canonical_url(base_url):
+            if key in seen:
                 continue
             seen.add(key)
-            title = anchor.get_text(" ", strip=True) or None
-            published = None
-            container = anchor.find_parent(["article", "li", "div"])
-            if container is not None:
-                time_tag = container.find("time")
-                if time_tag is not None:
-                    published = _parse_date(time_tag.get("datetime") or time_tag.get_text(strip=True))
-            items.append(Item(url=url, title=title, published_at=published))
-        next_pages: list[str] = []
-        next_selector = self.config.get("next_selector")
-        nxt = soup.select_one(next_selector) if next_selector else soup.find("a", rel="next")
-        if nxt is None:
-            link = soup.find("link", rel="next")
-            nxt = link if link is not None and link.get("href") else None
-        if nxt is not None and nxt.get("href"):
-            next_pages.append(urljoin(base_url, str(nxt["href"])))
-        return Discovery(items=items, next_pages=next_pages)
+            title = " ".join(anchor.text_content().split()) or anchor.get("title") or None
+            items.append(Item(url=url, title=title, published_at=self._date_near(anchor), lang=self.lang))
+        return Discovery(items=items, next_pages=self._next_pages(root, base_url), warnings=warnings)
+
+    @staticmethod
+    def _date_near(anchor: Any) -> datetime | None:
+        node = anchor
+        for _ in range(4):  # the teaser that holds the link: a few levels up at most
+            node = node.getparent()
+            if node is None:
+                return None
+            times = node.xpath(".//time")
+            if times:
+                return parse_date(times[0].get("datetime") or times[0].text_content())
+        return None
+
+    def _next_pages(self, root: Any, base_url: str) -> list[Page]:
+        selectors = [self.config["next_selector"]] if self.config.get("next_selector") else []
+        for selector in [*selectors, *NEXT_SELECTORS]:
+            for node in root.cssselect(selector):
+                href = node.get("href")
+                if href and not href.startswith("#"):
+                    url = urljoin(base_url, href.strip())
+                    if canonical_url(url) != canonical_url(base_url):
+                        return [Page(url)]
+        return []
 
 
 class PageDiscoverer(Discoverer):
@@ -228,4 +295,4 @@ class PageDiscoverer(Discoverer):
     kind = "page"
 
     def parse(self, body: bytes, base_url: str) -> Discovery:
-        return Discovery(items=[Item(url=base_url)], next_pages=[])
+        return Discovery(items=[Item(url=base_url, lang=self.lang)])

@@ -1,28 +1,38 @@
-"""Storage of what scraping found: statements, versions (only when the text changed), deltas.
+"""Storage of what scraping found: statements, versions (only when the text changed), deltas,
+near-duplicate clusters, and the per-URL fetch memory.
 
 Every write is keyed: statements by canonical-URL hash, versions by (statement, seq), deltas
-by version. A retried task or a concurrent run finds the row already there and moves on.
+by version, fetch states by URL hash. A retried task or a concurrent run finds the row already
+there and moves on.
+
+A statement's cluster is decided when its first version is stored, in the same transaction,
+so it is always there before the match step reads the statement: the alert dedup key
+(``reference:<cluster>:<commitment>``) then makes the same message on two sites alert once.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Delta, Source, Statement, Version, utcnow
+from models import Delta, FetchState, Source, Statement, Version, utcnow
 from models.db import insert_ignore
-from scrapers.dedup import hamming, simhash
+from scrapers.dedup import NEAR, ClusterIndex, containment, shingles, simhash_of
 from scrapers.discover import Item
 from scrapers.extract import Extracted, content_hash, paragraphs
 from scrapers.urls import clean_url, url_hash
 
 CLUSTER_WINDOW = timedelta(days=14)
-CLUSTER_MAX_DISTANCE = 3  # of 64 simhash bits: the same text with small edits
 
 
 @dataclass(frozen=True)
@@ -30,12 +40,122 @@ class Stored:
     statement_id: int
     version_id: int | None  # None: the text had not changed
     is_new_statement: bool
+    cluster_id: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.version_id is None:
+            return "unchanged"
+        return "new_statement" if self.is_new_statement else "new_version"
+
+
+# -- identity ------------------------------------------------------------------------------
+def identity_url(
+    item_url: str,
+    final_url: str | None,
+    canonical: str | None,
+    *,
+    pattern: re.Pattern[str] | None = None,
+    allowed_hosts: frozenset[str] | None = None,
+) -> str:
+    """The URL a statement is known by, however it was linked or redirected.
+
+    The page's ``rel=canonical`` wins when it is believable: on the same site, and (if the
+    source has a statement pattern) itself a statement URL; CMS templates that point every
+    page's canonical at the home page or the listing would otherwise merge all statements.
+    Otherwise the URL after redirects, otherwise the URL we were given.
+    """
+    base = final_url or item_url
+    if canonical:
+        host = (urlsplit(canonical).hostname or "").lower()
+        base_host = (urlsplit(base).hostname or "").lower()
+        same_site = host == base_host or (
+            allowed_hosts is not None and any(host == h or host.endswith("." + h) for h in allowed_hosts)
+        )
+        path = urlsplit(canonical).path
+        if same_site and path not in {"", "/"} and (pattern is None or pattern.search(canonical)):
+            return canonical
+    return base
+
+
+# -- fetch state -----------------------------------------------------------------------------
+def fetch_state_row(url: str, source_id: int | None, **values: Any) -> dict[str, Any]:
+    row = {
+        "url_hash": url_hash(url),
+        "url": clean_url(url),
+        "source_id": source_id,
+        "etag": None,
+        "last_modified": None,
+        "body_hash": None,
+        "last_status": None,
+        "last_fetched_at": None,
+        "last_success_at": None,
+        "consecutive_failures": 0,
+        "last_error": None,
+        "backoff_until": None,
+    }
+    row.update(values)
+    return row
+
+
+def upsert_fetch_states(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Write whole fetch-state rows in one statement (executemany), insert or update by URL hash."""
+    rows = list(rows)
+    if not rows:
+        return
+    table = FetchState.__table__
+    dialect = session.get_bind().dialect.name
+    ins: Any = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    columns = [c for c in rows[0] if c not in {"url_hash"}]
+    stmt = ins.on_conflict_do_update(
+        index_elements=["url_hash"], set_={c: getattr(ins.excluded, c) for c in columns}
+    )
+    session.execute(stmt, rows)
+
+
+# -- statements and versions ------------------------------------------------------------------
+@dataclass
+class StoreContext:
+    """What storing needs beyond one page: the cluster index of the pass, staged additions."""
+
+    index: ClusterIndex | None = None
+    staged: list[tuple[int, int, int]] = field(default_factory=list)
+    now: Callable[[], datetime] = utcnow
+
+    def load_index(self, session: Session) -> ClusterIndex:
+        if self.index is None:
+            since = self.now() - CLUSTER_WINDOW
+            rows = session.execute(
+                select(Statement.id, Statement.cluster_id, Statement.fingerprint).where(
+                    Statement.fingerprint.is_not(None), Statement.first_seen_at >= since
+                )
+            ).all()
+            self.index = ClusterIndex([(sid, cid or sid, fp) for sid, cid, fp in rows])
+        return self.index
+
+    def commit(self) -> None:
+        """The batch committed: staged fingerprints become part of the index."""
+        if self.index is not None:
+            for entry in self.staged:
+                self.index.add(*entry)
+        self.staged.clear()
+
+    def rollback(self) -> None:
+        self.staged.clear()
 
 
 def upsert_statement(
-    session: Session, source: Source, item: Item, extracted: Extracted | None
+    session: Session,
+    source: Source | tuple[int, str | None],
+    item: Item,
+    extracted: Extracted | None,
+    *,
+    identity: str | None = None,
 ) -> tuple[Statement, bool]:
-    key = url_hash(item.url)
+    """The statement row for ``identity`` (default: the item URL), created if new."""
+    source_id, publisher = (source.id, source.publisher) if isinstance(source, Source) else source
+    ident = identity or item.url
+    key = url_hash(ident)
     now = utcnow()
     inserted = insert_ignore(
         session,
@@ -43,9 +163,9 @@ def upsert_statement(
         [
             {
                 "url_hash": key,
-                "url": clean_url(item.url),
-                "source_id": source.id,
-                "publisher": source.publisher,
+                "url": clean_url(ident),
+                "source_id": source_id,
+                "publisher": publisher,
                 "title": (extracted.title if extracted else None) or item.title,
                 "published_at": item.published_at or (extracted.published_at if extracted else None),
                 "lang": (extracted.lang if extracted else None) or item.lang,
@@ -61,17 +181,25 @@ def upsert_statement(
         if extracted is not None:
             statement.title = extracted.title or statement.title
             statement.lang = statement.lang or extracted.lang
-            statement.published_at = statement.published_at or extracted.published_at or item.published_at
+            statement.published_at = statement.published_at or item.published_at or extracted.published_at
     return statement, bool(inserted)
 
 
 def store_version(
-    session: Session, statement: Statement, extracted: Extracted, fetched_at: datetime | None = None
+    session: Session,
+    statement: Statement,
+    extracted: Extracted,
+    fetched_at: datetime | None = None,
+    *,
+    context: StoreContext | None = None,
 ) -> Version | None:
     """Append a version if the normalised text differs from the latest one; else None."""
     digest = content_hash(extracted.text)
-    latest = session.scalars(
-        select(Version).where(Version.statement_id == statement.id).order_by(Version.seq.desc()).limit(1)
+    latest = session.execute(
+        select(Version.id, Version.seq, Version.content_hash)
+        .where(Version.statement_id == statement.id)
+        .order_by(Version.seq.desc())
+        .limit(1)
     ).first()
     if latest is not None and latest.content_hash == digest:
         return None
@@ -92,7 +220,8 @@ def store_version(
     except IntegrityError:
         return None  # a concurrent run stored this version first
     if latest is not None:
-        added, removed = paragraph_delta(latest.text, extracted.text)
+        previous_text = session.scalar(select(Version.text).where(Version.id == latest.id)) or ""
+        added, removed = paragraph_delta(previous_text, extracted.text)
         session.add(
             Delta(
                 version_id=version.id,
@@ -104,8 +233,28 @@ def store_version(
             )
         )
     else:
-        assign_cluster(session, statement, extracted.text)
+        assign_cluster(session, statement, extracted.text, context or StoreContext())
     return version
+
+
+def store_page(
+    session: Session,
+    source: tuple[int, str | None],
+    item: Item,
+    extracted: Extracted,
+    *,
+    identity: str,
+    context: StoreContext,
+) -> Stored:
+    """Statement + version (+ delta, + cluster) for one fetched page."""
+    statement, is_new = upsert_statement(session, source, item, extracted, identity=identity)
+    version = store_version(session, statement, extracted, context=context)
+    return Stored(
+        statement_id=statement.id,
+        version_id=version.id if version is not None else None,
+        is_new_statement=is_new or (version is not None and version.seq == 1),
+        cluster_id=statement.cluster_id,
+    )
 
 
 def paragraph_delta(old: str, new: str) -> tuple[list[str], list[str]]:
@@ -121,21 +270,33 @@ def paragraph_delta(old: str, new: str) -> tuple[list[str], list[str]]:
     return added, removed
 
 
-def assign_cluster(session: Session, statement: Statement, text: str) -> None:
+def assign_cluster(session: Session, statement: Statement, text: str, context: StoreContext) -> None:
     """Link a new statement to an earlier near-duplicate (same text, another URL or site)."""
-    fp = simhash(text)
+    features = shingles(text)
+    fp = simhash_of(features)
     statement.fingerprint = fp
-    since = utcnow() - CLUSTER_WINDOW
-    candidates = session.execute(
-        select(Statement.id, Statement.cluster_id, Statement.fingerprint).where(
-            Statement.fingerprint.is_not(None),
-            Statement.first_seen_at >= since,
-            Statement.id != statement.id,
+    index = context.load_index(session)
+    cluster = statement.id
+    staged = [(sid, cid, sfp) for sid, cid, sfp in context.staged]
+    pool = ClusterIndex(index.entries + staged) if staged else index
+    for distance, cand_id, cand_cluster in pool.candidates(fp):
+        if cand_id == statement.id:
+            continue
+        if distance <= NEAR:
+            cluster = cand_cluster
+            break
+        cand_text = session.scalar(
+            select(Version.text).where(Version.statement_id == cand_id).order_by(Version.seq).limit(1)
         )
-    ).all()
-    best: tuple[int, int] | None = None
-    for cand_id, cand_cluster, cand_fp in candidates:
-        distance = hamming(fp, cand_fp)
-        if distance <= CLUSTER_MAX_DISTANCE and (best is None or distance < best[0]):
-            best = (distance, cand_cluster or cand_id)
-    statement.cluster_id = best[1] if best else statement.id
+        if cand_text and containment(features, shingles(cand_text)) >= 0.8:
+            cluster = cand_cluster
+            break
+    statement.cluster_id = cluster
+    context.staged.append((statement.id, cluster, fp))
+
+
+def touch_statements(session: Session, statement_ids: list[int]) -> None:
+    if statement_ids:
+        session.execute(
+            update(Statement).where(Statement.id.in_(statement_ids)).values(last_seen_at=utcnow())
+        )
