@@ -274,6 +274,11 @@ class _Sender:
                         channel, pending, queue, f"rate limited by Slack for {exc.retry_after_s:.0f}s"
                     )
                     return
+                if exc.maybe_delivered and not self.t.can_check:
+                    self._unconfirmed(
+                        pending, f"no answer to the post ({exc}) and a webhook cannot be read back"
+                    )
+                    return
                 if exc.scope == "message" and message.blocks and not text_only:
                     log.warning(
                         "alerts: Slack refused the blocks of %s (%s): posting the text alone",

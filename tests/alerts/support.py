@@ -7,12 +7,17 @@ rules under test read real rows on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+import itertools
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from alerts.outbox import NewAlert, enqueue
+from alerts.policy import AlertPolicy
+from alerts.rules import reference_alerts
 from models import Commitment, Reference, Source, SourcePoll, Statement, Version
 
+_SERIAL = itertools.count(1)
 COMMITMENTS = [
     # id, parent, family, level, title, quiet_days
     ("c2a", None, "c2a", "family", "The Secretary-General's Call to Action for Human Rights", None),
@@ -29,7 +34,13 @@ def add_commitments(session: Session, only: list[str] | None = None) -> None:
         if only is None or cid in only:
             session.merge(
                 Commitment(
-                    id=cid, parent_id=parent, family=family, level=level, title=title, quiet_days=quiet, active=True
+                    id=cid,
+                    parent_id=parent,
+                    family=family,
+                    level=level,
+                    title=title,
+                    quiet_days=quiet,
+                    active=True,
                 )
             )
     session.flush()
@@ -60,13 +71,17 @@ def add_polls(
     at = start
     while at < end:
         session.add(
-            SourcePoll(source_id=source.id, started_at=at, finished_at=at, ok=ok, error=None if ok else "HTTP 503")
+            SourcePoll(
+                source_id=source.id, started_at=at, finished_at=at, ok=ok, error=None if ok else "HTTP 503"
+            )
         )
         at += every
     session.flush()
 
 
-def fail_source(session: Session, source: Source, since: datetime, failures: int, error: str = "HTTP 503") -> None:
+def fail_source(
+    session: Session, source: Source, since: datetime, failures: int, error: str = "HTTP 503"
+) -> None:
     """The state the scrape step leaves on a source after ``failures`` failed polls in a row."""
     source.consecutive_failures = failures
     source.failing_since = since
@@ -97,7 +112,7 @@ def add_reference(
     publisher: str | None = "Test Office",
 ) -> Reference:
     """A statement published (and matched) at ``at`` that refers to ``commitment_id``."""
-    url = url or f"https://www.example.org/statements/{hashlib.sha1(f'{commitment_id}{at}{title}'.encode()).hexdigest()[:10]}"
+    url = url or f"https://www.example.org/statements/{next(_SERIAL)}"
     statement = Statement(
         url_hash=hashlib.sha1(url.encode()).hexdigest(),
         url=url,
@@ -144,3 +159,65 @@ def add_reference(
     session.add(ref)
     session.flush()
     return ref
+
+
+def owe_statement(
+    session: Session,
+    policy: AlertPolicy,
+    title: str,
+    commitments: list[str],
+    *,
+    text: str | None = None,
+    cue: str = "civic space",
+    url: str | None = None,
+    lang: str = "en",
+    publisher: str = "Test Office",
+    at: datetime | None = None,
+) -> list[NewAlert]:
+    """A statement referring to ``commitments``, its references, and the alerts they owe.
+
+    The alerts come from the real rule (``alerts.rules.reference_alerts``) and are enqueued as
+    the match step does; returns them.
+    """
+    at = at or datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
+    text = text or f"The High Commissioner said {cue} matters."
+    refs = [
+        add_reference(
+            session, None, cid, at, title=title, url=url, text=text, cue=cue, lang=lang, publisher=publisher
+        )
+        for cid in commitments[:1]
+    ]
+    statement = session.get(Statement, refs[0].statement_id)
+    assert statement is not None
+    start = text.find(cue) if cue in text else 0
+    for cid in commitments[1:]:
+        ref = Reference(
+            version_id=refs[0].version_id,
+            statement_id=statement.id,
+            commitment_id=cid,
+            score=0.7,
+            cue=cue,
+            evidence=text,
+            evidence_start=0,
+            start_offset=start,
+            end_offset=start + len(cue),
+            lang=lang,
+            method="rule",
+            implied=False,
+            is_new=True,
+            created_at=at,
+        )
+        session.add(ref)
+        refs.append(ref)
+    session.flush()
+    titles = {cid: title for cid, _, _, _, title, _ in COMMITMENTS}
+    owed = reference_alerts(
+        statement,
+        refs,
+        titles,
+        public_url=policy.public_url,
+        routes=policy.routes,
+        default_channel=policy.default_channel,
+    )
+    enqueue(session, owed)
+    return owed
