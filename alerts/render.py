@@ -199,10 +199,14 @@ def _last_reference_line(p: dict[str, Any]) -> str:
 
 
 def _threshold_line(p: dict[str, Any]) -> str:
-    origin = "catalog" if p.get("threshold_source") == "catalog" else "default setting"
+    origin = "from the catalog" if p.get("threshold_source") == "catalog" else "by default"
     usual = p.get("usual_gap_days")
     usual_text = f"; usually a reference every {_days(usual)}" if usual is not None else ""
-    return f"threshold {_days(p.get('threshold_days'))} ({origin}){usual_text}"
+    return f"threshold {_days(p.get('threshold_days'))} {origin}{usual_text}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _commitment_line(p: dict[str, Any]) -> str:
@@ -271,13 +275,12 @@ def _resumed(payloads: list[dict[str, Any]], alert_ids: list[int]) -> Message:
     quiet = _days(p.get("quiet_days"))
     ref = p.get("reference") or {}
     st = ref.get("statement") or {}
-    was = "quiet" if p.get("previous_status") == "quiet" else "of unknown status"
+    was = "quiet" if p.get("previous_status") == "quiet" else "of unknown status (our sources were failing)"
+    previous = _date(p.get("quiet_since"))
+    since = f"previous reference {previous}" if previous else "never referenced before"
     blocks: list[dict[str, Any]] = [
         _header(f":arrow_forward: Resumed: {cid} referenced again after {quiet}"),
-        _section(
-            f"{_commitment_line(p)}\nReferenced again after *{quiet}* without a reference "
-            f"({was} since {_date(p.get('quiet_since')) or '-'})."
-        ),
+        _section(f"{_commitment_line(p)}\nReferenced again after *{quiet}* ({since}; it was {was})."),
     ]
     if st:
         evidence = evidence_mrkdwn(ref.get("evidence") or "", ref.get("cue_span"))
@@ -366,7 +369,7 @@ def _digest(payloads: list[dict[str, Any]], alert_ids: list[int]) -> Message:
         _header(f":newspaper: PledgeWatch {freq} digest: {label}"),
         _section(
             _lines(
-                f"*References* ({refs} in {statements} statement{'s' if statements != 1 else ''}, "
+                f"*References* ({refs} in {_count(statements, 'statement')}, "
                 f"{_when(p.get('start'))} to {_when(p.get('end'))})",
                 ref_lines,
                 "No new reference.",
@@ -379,8 +382,8 @@ def _digest(payloads: list[dict[str, Any]], alert_ids: list[int]) -> Message:
     blocks.append(_section(_lines(f"*Failing sources* ({len(failing_lines)})", failing_lines, "None.")))
     blocks.append(_footer(alert_ids))
     text = (
-        f"PledgeWatch {freq} digest {label}: {refs} references, {len(quiet_lines)} quiet, "
-        f"{len(failing_lines)} failing sources"
+        f"PledgeWatch {freq} digest {label}: {_count(refs, 'reference')}, {len(quiet_lines)} quiet, "
+        f"{_count(len(failing_lines), 'failing source')}"
     )
     return Message(text, blocks)
 

@@ -80,9 +80,15 @@ def add_polls(
 
 
 def fail_source(
-    session: Session, source: Source, since: datetime, failures: int, error: str = "HTTP 503"
+    session: Session,
+    source: Source,
+    since: datetime,
+    failures: int,
+    error: str = "HTTP 503",
+    last_success: datetime | None = None,
 ) -> None:
     """The state the scrape step leaves on a source after ``failures`` failed polls in a row."""
+    source.last_success_at = last_success or source.last_success_at
     source.consecutive_failures = failures
     source.failing_since = since
     source.last_failure_at = since

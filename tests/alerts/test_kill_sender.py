@@ -27,7 +27,7 @@ from tests.alerts.support import add_commitments, owe_statement
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TRIALS = 20
-SEED = int(os.environ.get("PLEDGEWATCH_KILL_SEED", "20261118"))
+SEED = int(os.environ.get("KILL_TRIALS_SEED", "20261118"))
 
 
 def _child_env(db_url: str, data_dir: pathlib.Path, api_url: str) -> dict[str, str]:

@@ -146,7 +146,9 @@ def test_unknown_when_sources_failed_then_quiet_once_they_recover(factory):
     _check(factory, T0 + 90 * DAY)
     assert _status(factory, "c2a.4").status == "quiet"
     assert len(_alerts(factory, "quiet")) == 1 and len(_alerts(factory, "unknown")) == 1
-    assert _alerts(factory, "quiet")[0].dedup_key.split(":")[2] == unknown.dedup_key.split(":")[2], "same spell"
+    assert _alerts(factory, "quiet")[0].dedup_key.split(":")[2] == unknown.dedup_key.split(":")[2], (
+        "same spell"
+    )
 
 
 def test_only_the_sources_that_mention_it_count(factory):
@@ -160,7 +162,9 @@ def test_only_the_sources_that_mention_it_count(factory):
         add_reference(session, usual, "c2a.4", T0)
     _check(factory, T0 + 61 * DAY)
     row = _status(factory, "c2a.4")
-    assert row.status == "unknown", "the source that usually mentions it was down; another being up does not help"
+    assert row.status == "unknown", (
+        "the source that usually mentions it was down; another being up does not help"
+    )
     assert row.source_health == pytest.approx(9 / 60, abs=0.01)  # up 9 of the last 60 days
 
 
