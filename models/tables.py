@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -247,7 +248,12 @@ class Reference(Base):
         UniqueConstraint("version_id", "commitment_id"),
         Index("ix_references_commitment_created", "commitment_id", "created_at"),
         Index("ix_references_statement", "statement_id"),
+        # A commitment's timeline and its newest references, read from this table alone.
+        Index("ix_references_commitment_referenced", "commitment_id", "referenced_at"),
     )
+    # The stamps below are written by a trigger (after the insert, on SQLite): read them back on
+    # access, not from RETURNING, which on SQLite shows the row before its AFTER trigger ran.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
@@ -266,6 +272,12 @@ class Reference(Base):
     # kept for history, but it does not alert again.
     is_new: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Filled by the database at insert (triggers in migration 0002; writers leave them out), so
+    # that timelines need no join over millions of versions: when the referring text appeared
+    # (the statement's publication date for its first version, else when the revision was
+    # fetched) and who published it. Kept in step when a statement's date or publisher changes.
+    referenced_at: Mapped[datetime | None] = mapped_column(server_default=FetchedValue())
+    publisher: Mapped[str | None] = mapped_column(String(200), server_default=FetchedValue())
 
 
 class Alert(Base):

@@ -291,6 +291,8 @@ def upgrade() -> None:
         sa.Column("implied", sa.Boolean(), nullable=False),
         sa.Column("is_new", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("referenced_at", sa.DateTime(), nullable=True),
+        sa.Column("publisher", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["commitment_id"], ["commitments.id"], name=op.f("fk_references_commitment_id_commitments")
         ),
@@ -316,10 +318,14 @@ def upgrade() -> None:
             "ix_references_commitment_created", ["commitment_id", "created_at"], unique=False
         )
         batch_op.create_index("ix_references_statement", ["statement_id"], unique=False)
+        batch_op.create_index(
+            "ix_references_commitment_referenced", ["commitment_id", "referenced_at"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("references", schema=None) as batch_op:
+        batch_op.drop_index("ix_references_commitment_referenced")
         batch_op.drop_index("ix_references_statement")
         batch_op.drop_index("ix_references_commitment_created")
 

@@ -14,8 +14,15 @@ serves both databases, so a query written against SQLite runs unchanged on Postg
 - booleans are only tested (``CASE WHEN r.is_new``), never compared with literals;
 - JSON columns are passed through untouched (no JSON functions differ more between the two).
 
-The indexes the views rely on live with the tables (``models/tables.py`` and 0001), because the
-models and the migrations are compared column by column and index by index.
+Each reference also carries when it happened and who published it (``references.referenced_at``
+and ``references.publisher``), stamped by the database: a trigger fills them at insert and keeps
+them in step when a statement's date or publisher changes. Writers leave them out. Without them a
+commitment's timeline joins every one of its references to a million-row ``versions`` table
+(~200 ms for a busy commitment, see ``bench/history_queries.py``); with them it reads one index
+range. Triggers are the one part that cannot be portable SQL; both variants are tested.
+
+The columns and indexes live with the tables (``models/tables.py`` and 0001), because the models
+and the migrations are compared column by column and index by index.
 """
 
 from __future__ import annotations
@@ -53,7 +60,100 @@ def year_of(expr: str) -> str:
 # or a re-match would pile years of references onto one day.
 REFERENCED_AT = "CASE WHEN v.seq = 1 THEN COALESCE(s.published_at, v.fetched_at) ELSE v.fetched_at END"
 
-V_REFERENCES = f"""
+# --- stamping references (the triggers) ----------------------------------------------------
+
+BACKFILL = f"""
+UPDATE "references" SET
+    referenced_at = (
+        SELECT {REFERENCED_AT} FROM versions v JOIN statements s ON s.id = v.statement_id
+        WHERE v.id = "references".version_id
+    ),
+    publisher = (SELECT s.publisher FROM statements s WHERE s.id = "references".statement_id)
+WHERE referenced_at IS NULL OR publisher IS NULL
+"""
+
+SQLITE_TRIGGERS = (
+    f"""
+CREATE TRIGGER trg_references_facts AFTER INSERT ON "references"
+FOR EACH ROW WHEN NEW.referenced_at IS NULL OR NEW.publisher IS NULL
+BEGIN
+    UPDATE "references" SET
+        referenced_at = COALESCE(NEW.referenced_at, (
+            SELECT {REFERENCED_AT} FROM versions v JOIN statements s ON s.id = v.statement_id
+            WHERE v.id = NEW.version_id
+        )),
+        publisher = COALESCE(NEW.publisher, (SELECT s.publisher FROM statements s WHERE s.id = NEW.statement_id))
+    WHERE id = NEW.id;
+END
+""",
+    """
+CREATE TRIGGER trg_statements_reference_facts AFTER UPDATE OF published_at, publisher ON statements
+FOR EACH ROW WHEN OLD.published_at IS NOT NEW.published_at OR OLD.publisher IS NOT NEW.publisher
+BEGIN
+    UPDATE "references" SET
+        publisher = NEW.publisher,
+        referenced_at = (
+            SELECT CASE WHEN v.seq = 1 THEN COALESCE(NEW.published_at, v.fetched_at) ELSE v.fetched_at END
+            FROM versions v WHERE v.id = "references".version_id
+        )
+    WHERE statement_id = NEW.id;
+END
+""",
+)
+
+POSTGRESQL_TRIGGERS = (
+    f"""
+CREATE FUNCTION pw_reference_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.referenced_at IS NULL OR NEW.publisher IS NULL THEN
+        SELECT COALESCE(NEW.referenced_at, {REFERENCED_AT}), COALESCE(NEW.publisher, s.publisher)
+        INTO NEW.referenced_at, NEW.publisher
+        FROM versions v JOIN statements s ON s.id = v.statement_id
+        WHERE v.id = NEW.version_id;
+    END IF;
+    RETURN NEW;
+END
+$$
+""",
+    """
+CREATE TRIGGER trg_references_facts BEFORE INSERT ON "references"
+FOR EACH ROW EXECUTE FUNCTION pw_reference_facts()
+""",
+    """
+CREATE FUNCTION pw_statement_reference_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE "references" r SET
+        publisher = NEW.publisher,
+        referenced_at = CASE WHEN v.seq = 1 THEN COALESCE(NEW.published_at, v.fetched_at) ELSE v.fetched_at END
+    FROM versions v
+    WHERE r.statement_id = NEW.id AND v.id = r.version_id;
+    RETURN NULL;
+END
+$$
+""",
+    """
+CREATE TRIGGER trg_statements_reference_facts AFTER UPDATE OF published_at, publisher ON statements
+FOR EACH ROW WHEN (OLD.published_at IS DISTINCT FROM NEW.published_at OR OLD.publisher IS DISTINCT FROM NEW.publisher)
+EXECUTE FUNCTION pw_statement_reference_facts()
+""",
+)
+
+DROP_TRIGGERS = {
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS trg_statements_reference_facts",
+        "DROP TRIGGER IF EXISTS trg_references_facts",
+    ),
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS trg_statements_reference_facts ON statements",
+        "DROP FUNCTION IF EXISTS pw_statement_reference_facts()",
+        'DROP TRIGGER IF EXISTS trg_references_facts ON "references"',
+        "DROP FUNCTION IF EXISTS pw_reference_facts()",
+    ),
+}
+
+# --- the views ------------------------------------------------------------------------------
+
+V_REFERENCES = """
 SELECT
     r.id AS reference_id,
     r.commitment_id,
@@ -65,13 +165,13 @@ SELECT
     v.seq AS version_seq,
     s.url,
     s.url_hash,
-    s.publisher,
+    r.publisher,
     src.key AS source_key,
     COALESCE(v.title, s.title) AS title,
     s.published_at,
     v.fetched_at,
     r.created_at,
-    {REFERENCED_AT} AS referenced_at,
+    r.referenced_at,
     COALESCE(r.lang, v.lang, s.lang) AS lang,
     r.score,
     r.cue,
@@ -112,44 +212,36 @@ FROM statements s
 LEFT JOIN sources src ON src.id = s.source_id
 """
 
-# One row per commitment, grain ('month' | 'quarter' | 'year'), period and publisher. Filtering
-# on commitment_id and grain is pushed into each arm by both planners, so one commitment's
-# timeline reads only that commitment's references (ix_references_commitment_created).
-_TIMELINE_SOURCE = f"""
-    SELECT r.commitment_id, s.publisher, r.statement_id, r.is_new, r.implied,
-           {REFERENCED_AT} AS referenced_at
-    FROM "references" r
-    JOIN versions v ON v.id = r.version_id
-    JOIN statements s ON s.id = r.statement_id
-"""
 
-
+# One row per commitment, grain ('month' | 'quarter' | 'year'), period and publisher, from the
+# references table alone. Filtering on commitment_id and grain is pushed into each arm by both
+# planners, so one commitment's timeline is one range of ix_references_commitment_referenced.
 def _timeline_arm(grain: str, bucket: str) -> str:
     return f"""
 SELECT
-    x.commitment_id,
+    r.commitment_id,
     '{grain}' AS grain,
     {bucket} AS period,
-    x.publisher,
+    r.publisher,
     COUNT(*) AS reference_count,
-    SUM(CASE WHEN x.is_new THEN 1 ELSE 0 END) AS new_reference_count,
-    SUM(CASE WHEN x.implied THEN 0 ELSE 1 END) AS direct_reference_count,
-    COUNT(DISTINCT x.statement_id) AS statement_count,
-    MIN(x.referenced_at) AS first_referenced_at,
-    MAX(x.referenced_at) AS last_referenced_at
-FROM ({_TIMELINE_SOURCE}) x
-GROUP BY x.commitment_id, {bucket}, x.publisher
+    SUM(CASE WHEN r.is_new THEN 1 ELSE 0 END) AS new_reference_count,
+    SUM(CASE WHEN r.implied THEN 0 ELSE 1 END) AS direct_reference_count,
+    COUNT(DISTINCT r.statement_id) AS statement_count,
+    MIN(r.referenced_at) AS first_referenced_at,
+    MAX(r.referenced_at) AS last_referenced_at
+FROM "references" r
+GROUP BY r.commitment_id, {bucket}, r.publisher
 """
 
 
 V_COMMITMENT_TIMELINE = "\nUNION ALL\n".join(
-    _timeline_arm(grain, bucket("x.referenced_at"))
+    _timeline_arm(grain, bucket("r.referenced_at"))
     for grain, bucket in (("month", month_of), ("quarter", quarter_of), ("year", year_of))
 )
 
 # The catalog joined with the quiet step's measurement (commitment_status, may be absent:
 # 'unchecked') and with what the references say, so a disagreement between the two is visible.
-V_COMMITMENT_STATUS = f"""
+V_COMMITMENT_STATUS = """
 SELECT
     c.id AS commitment_id,
     c.parent_id,
@@ -170,13 +262,9 @@ SELECT
     (SELECT COUNT(*) FROM "references" r WHERE r.commitment_id = c.id) AS reference_count,
     (SELECT SUM(CASE WHEN r.is_new THEN 1 ELSE 0 END) FROM "references" r
         WHERE r.commitment_id = c.id) AS new_reference_count,
-    (SELECT MIN({REFERENCED_AT}) FROM "references" r
-        JOIN versions v ON v.id = r.version_id
-        JOIN statements s ON s.id = r.statement_id
+    (SELECT MIN(r.referenced_at) FROM "references" r
         WHERE r.commitment_id = c.id AND r.is_new) AS first_referenced_at,
-    (SELECT MAX({REFERENCED_AT}) FROM "references" r
-        JOIN versions v ON v.id = r.version_id
-        JOIN statements s ON s.id = r.statement_id
+    (SELECT MAX(r.referenced_at) FROM "references" r
         WHERE r.commitment_id = c.id AND r.is_new) AS last_referenced_at
 FROM commitments c
 LEFT JOIN commitment_status cs ON cs.commitment_id = c.id
@@ -260,7 +348,18 @@ VIEWS: dict[str, str] = {
 }
 
 
+def _dialect() -> str:
+    name = op.get_bind().dialect.name
+    if name not in DROP_TRIGGERS:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database dialect: {name}")
+    return name
+
+
 def upgrade() -> None:
+    triggers = SQLITE_TRIGGERS if _dialect() == "sqlite" else POSTGRESQL_TRIGGERS
+    for ddl in triggers:
+        op.execute(ddl)
+    op.execute(BACKFILL)  # references stored before the triggers existed
     for name, body in VIEWS.items():
         op.execute(f"CREATE VIEW {name} AS {body}")
 
@@ -268,3 +367,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in reversed(VIEWS):
         op.execute(f"DROP VIEW IF EXISTS {name}")
+    for ddl in DROP_TRIGGERS[_dialect()]:
+        op.execute(ddl)
