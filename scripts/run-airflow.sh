@@ -11,6 +11,8 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+# Task processes reach the api-server's execution API here (Airflow assumes port 8080 otherwise).
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://localhost:${AIRFLOW__API__PORT}/execution/}"
 export PLEDGEWATCH_DATA_DIR="${PLEDGEWATCH_DATA_DIR:-$ROOT/data}"
 mkdir -p "$AIRFLOW_HOME" "$PLEDGEWATCH_DATA_DIR"
 
