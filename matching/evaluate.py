@@ -44,19 +44,27 @@ class Evaluation:
     statements: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    def scopes(self) -> dict[str, Any]:
+        """The raw counts per scope, in the order and shape of :meth:`as_dict` (for tables)."""
+        return {
+            "micro": self.micro,
+            "top": self.levels["top"],
+            "action": self.levels["action"],
+            "family": self.levels["family"],
+            "by_lang": dict(sorted(self.by_lang.items())),
+            "by_id": dict(sorted(self.by_id.items(), key=lambda kv: _id_key(kv[0]))),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         """The shape ``pledgewatch eval --json`` prints."""
-        return {
-            "micro": self.micro.figures(),
-            "top": self.levels["top"].figures(),
-            "action": self.levels["action"].figures(),
-            "family": self.levels["family"].figures(),
-            "by_lang": {lang: c.figures() for lang, c in sorted(self.by_lang.items())},
-            "by_id": {
-                cid: c.figures() for cid, c in sorted(self.by_id.items(), key=lambda kv: _id_key(kv[0]))
-            },
-            "statements": self.statements,
-        }
+        out: dict[str, Any] = {}
+        for scope, value in self.scopes().items():
+            if isinstance(value, Counts):
+                out[scope] = value.figures()
+            else:
+                out[scope] = {key: counts.figures() for key, counts in value.items()}
+        out["statements"] = self.statements
+        return out
 
 
 def _id_key(cid: str) -> tuple[Any, ...]:

@@ -19,10 +19,12 @@ How it decides, in order:
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate, compress
 from typing import Any
 
 import ahocorasick
@@ -41,9 +43,13 @@ from matching.normalize import (
 
 MATCHER_VERSION = "rules-2.0"
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"'”’»)\]]*\s+|\n+")
-_BASE = 0x10000  # encoded stems live above the BMP: never confused with separators
-_UNKNOWN = "\x01"  # a content word no cue contains
-_GAP = "\x02"  # between language segments: no phrase may straddle two
+# Each content word becomes two characters: a "high digit" and a "low digit" of its stem number,
+# from disjoint ranges above the BMP. Two digits keep the automaton's fan-out near sqrt(vocabulary)
+# (a 100x catalog would otherwise put tens of thousands of children under the root and slow every
+# step); disjoint ranges mean a phrase can only ever start on a word boundary.
+_HIGH = 0x10000
+_LOW = 0x20000
+_UNKNOWN = "\x01\x01"  # a content word no cue contains
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
 SHORT_TEXT = 80  # content words: a note this short that names a commitment is about it
@@ -107,23 +113,63 @@ class _CueRec:
 @dataclass
 class _LangIndex:
     lang: str
-    vocab: dict[str, str] = field(default_factory=dict)  # stem -> encoded character
+    stems: dict[str, int] = field(default_factory=dict)  # stem -> number
+    vocab: dict[str, str] = field(default_factory=dict)  # stem -> its two encoded characters
     atoms: list[tuple[str, ...]] = field(default_factory=list)
     atom_ids: dict[tuple[str, ...], int] = field(default_factory=dict)
     cues: list[_CueRec] = field(default_factory=list)
     single: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # atom -> cue recs
-    multi: list[int] = field(default_factory=list)  # proximity cue recs
+    multi: dict[int, list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # anchor atom -> proximity cues
     automaton: Any = None
     cache: StemCache | None = None
+    encoder: _Encoder | None = None
 
     def atom(self, keys: tuple[str, ...]) -> int:
         if keys not in self.atom_ids:
             for key in keys:
-                if key not in self.vocab:
-                    self.vocab[key] = chr(_BASE + len(self.vocab))
+                if key not in self.stems:
+                    self.stems[key] = len(self.stems)
             self.atom_ids[keys] = len(self.atoms)
             self.atoms.append(keys)
         return self.atom_ids[keys]
+
+
+_SPLIT_RE = re.compile(f"({TOKEN_RE.pattern})")
+
+
+@dataclass(frozen=True)
+class _Offsets:
+    """Character offsets of the n-th content word, from the cumulative lengths of split parts."""
+
+    content: list[int]  # content word n is word content[n] of the segment
+    ends: list[int]  # ends[k] = offset where split part k starts (part 2w+1 is word w)
+
+    def start(self, n: int) -> int:
+        return self.ends[2 * self.content[n] + 1]
+
+    def end(self, n: int) -> int:
+        return self.ends[2 * self.content[n] + 2]
+
+
+class _Encoder(dict[str, str]):
+    """raw token -> one character of the encoded stream ("" for a function word)."""
+
+    LIMIT = 500_000
+
+    def __init__(self, index: _LangIndex) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, raw: str) -> str:
+        if len(self) > self.LIMIT:
+            self.clear()
+        assert self.index.cache is not None
+        key = self.index.cache[raw]
+        char = self.index.vocab.get(key, _UNKNOWN) if key else ""
+        self[raw] = char
+        return char
 
 
 @dataclass
@@ -156,6 +202,11 @@ class Matcher:
         self.min_score = min_score  # overrides every entry's threshold when set (evaluation sweeps)
         self.dominance = dominance
         self._index = {lang: self._build(lang) for lang in LANGS}
+        # The index is built once and lives as long as the process; moving it out of the cyclic
+        # collector's sight keeps every later collection from walking it (with a 100x catalog the
+        # collector otherwise costs more than the matching itself).
+        gc.collect()
+        gc.freeze()
 
     # ------------------------------------------------------------------ building
     def _build(self, lang: str) -> _LangIndex:
@@ -190,13 +241,16 @@ class Matcher:
             if len(atoms) == 1:
                 index.single[atoms[0]].append(rec)
             else:
-                index.multi.append(rec)
+                index.multi[atoms[0]].append(rec)
+        base = math.isqrt(len(index.stems)) + 1
+        index.vocab = {k: chr(_HIGH + n // base) + chr(_LOW + n % base) for k, n in index.stems.items()}
         automaton = ahocorasick.Automaton()
         for atom_id, keys in enumerate(index.atoms):
             automaton.add_word("".join(index.vocab[k] for k in keys), (atom_id, len(keys)))
         if len(index.atoms):
             automaton.make_automaton()
             index.automaton = automaton
+        index.encoder = _Encoder(index)
         return index
 
     @staticmethod
@@ -220,33 +274,27 @@ class Matcher:
             index = self._index[lang]
             if index.automaton is None:
                 continue
-            cache = index.cache
-            assert cache is not None
-            vocab = index.vocab
-            chars: list[str] = []
-            starts: list[int] = []
-            ends: list[int] = []
-            for m in TOKEN_RE.finditer(text, seg_start, seg_end):
-                key = cache[m.group()]
-                if key:
-                    chars.append(vocab.get(key, _UNKNOWN))
-                    starts.append(m.start())
-                    ends.append(m.end())
-            words += len(chars)
-            if not chars:
+            # All in C: split into [gap, word, gap, word, ...], encode the words, keep offsets.
+            parts = _SPLIT_RE.split(text[seg_start:seg_end])
+            codes = list(map(index.encoder.__getitem__, parts[1::2]))
+            content = list(compress(range(len(codes)), codes))  # word numbers of content words
+            words += len(content)
+            if not content:
                 continue
+            ends = list(accumulate(map(len, parts), initial=seg_start))
+            found = _Offsets(content, ends)
             atom_hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for last, (atom_id, length) in index.automaton.iter("".join(chars)):
+            for end, (atom_id, length) in index.automaton.iter("".join(codes)):
+                last = end // 2
                 atom_hits[atom_id].append((last - length + 1, last))
-            self._resolve(index, atom_hits, starts, ends, bounds, title, hits, words - len(chars))
+            self._resolve(index, atom_hits, found, bounds, title, hits, words - len(content))
         return hits, words
 
     def _resolve(
         self,
         index: _LangIndex,
         atom_hits: dict[int, list[tuple[int, int]]],
-        starts: list[int],
-        ends: list[int],
+        found: _Offsets,
         bounds: list[int],
         title: bool,
         out: list[_Hit],
@@ -255,7 +303,7 @@ class Matcher:
         def make(cue: int, first: int, last: int) -> _Hit:
             if title:
                 return _Hit(cue, index.lang, base + first, base + last, -1, -1, -1, True)
-            start, end = starts[first], ends[last]
+            start, end = found.start(first), found.end(last)
             sentence = bisect.bisect_right(bounds, start) - 1
             return _Hit(cue, index.lang, base + first, base + last, start, end, sentence)
 
@@ -263,26 +311,42 @@ class Matcher:
             for rec in index.single.get(atom_id, ()):
                 for first, last in positions:
                     out.append(make(rec, first, last))
-        for rec in index.multi:
-            atoms = index.cues[rec].atoms
-            if any(a not in atom_hits for a in atoms):
-                continue
-            anchor, others = atoms[0], atoms[1:]
-            for first, last in atom_hits[anchor]:
-                lo, hi, ok = first, last, True
-                for other in others:
-                    near = [
-                        (f, la)
-                        for f, la in atom_hits[other]
-                        if (la < first or f > last) and max(f - last, first - la) <= self.window
-                    ]
-                    if not near:
-                        ok = False
-                        break
-                    f, la = min(near, key=lambda p: abs(p[0] - first))
-                    lo, hi = min(lo, f), max(hi, la)
-                if ok and hi - lo <= self.window * len(atoms):
-                    out.append(make(rec, lo, hi))
+        firsts = {atom: [f for f, _ in positions] for atom, positions in atom_hits.items()}
+        reach = self.window + max((len(index.atoms[a]) for a in atom_hits), default=1)
+        for anchor in atom_hits:
+            for rec in index.multi.get(anchor, ()):
+                atoms = index.cues[rec].atoms
+                if any(a not in atom_hits for a in atoms):
+                    continue
+                for first, last in atom_hits[anchor]:
+                    span = self._near(atoms[1:], first, last, atom_hits, firsts, reach)
+                    if span is not None:
+                        out.append(make(rec, min(first, span[0]), max(last, span[1])))
+
+    def _near(
+        self,
+        others: tuple[int, ...],
+        first: int,
+        last: int,
+        atom_hits: dict[int, list[tuple[int, int]]],
+        firsts: dict[int, list[int]],
+        reach: int,
+    ) -> tuple[int, int] | None:
+        """Span covering the nearest hit of each other part within the window, or None."""
+        lo, hi = first, last
+        for other in others:
+            positions = atom_hits[other]
+            i = bisect.bisect_left(firsts[other], first - reach)
+            j = bisect.bisect_right(firsts[other], last + reach)
+            best: tuple[int, int] | None = None
+            for f, la in positions[i:j]:
+                apart = (la < first or f > last) and max(f - last, first - la) <= self.window
+                if apart and (best is None or abs(f - first) < abs(best[0] - first)):
+                    best = (f, la)
+            if best is None:
+                return None
+            lo, hi = min(lo, best[0]), max(hi, best[1])
+        return (lo, hi) if hi - lo <= self.window * (len(others) + 1) else None
 
     # ------------------------------------------------------------------ scoring
     def match(self, text: str, lang: str | None = None, title: str | None = None) -> list[Match]:
@@ -329,24 +393,8 @@ class Matcher:
         out: dict[str, list[tuple[_Hit, float]]] = {}
         for cid, weighted in positive.items():
             bad = vetoes.get(cid, [])
-            kept: list[tuple[_Hit, float]] = []
-            # Longest phrases first: "women's rights" swallows the "women" inside it.
-            weighted.sort(key=lambda p: (p[0].title, p[0].tok_start - p[0].tok_end, -p[1]))
-            for hit, weight in weighted:
-                if any(_overlaps(hit, v) for v in bad):
-                    continue
-                single = len(self._index[hit.lang].cues[hit.cue].atoms) == 1
-                if single and any(
-                    k.title == hit.title
-                    and k.lang == hit.lang
-                    and len(self._index[k.lang].cues[k.cue].atoms) == 1
-                    and k.tok_start <= hit.tok_start
-                    and hit.tok_end <= k.tok_end
-                    and (k.tok_start, k.tok_end) != (hit.tok_start, hit.tok_end)
-                    for k, _ in kept
-                ):
-                    continue
-                kept.append((hit, weight))
+            # Nested phrases were already resolved across all cues (``_drop_nested``).
+            kept = [(hit, weight) for hit, weight in weighted if not any(_overlaps(hit, v) for v in bad)]
             if kept:
                 out[cid] = kept
         return out

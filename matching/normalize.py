@@ -84,7 +84,10 @@ _DETECT = {
     "fr": _words("le les des et du est une dans pour que sur au aux qui sont avec ont cette ces"),
     "es": _words("el los las del y es una por para con que se al su sus como sobre esta"),
 }
-_DETECT_RE = re.compile(r"[^\W\d_]+")
+_DETECT_RES = {
+    lang: re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(words)) + r")(?![^\W\d_])")
+    for lang, words in _DETECT.items()
+}
 
 
 @lru_cache(maxsize=3)
@@ -117,6 +120,8 @@ def is_acronym(raw: str) -> bool:
 class StemCache(dict[str, str]):
     """raw token -> stem key ("" for function words); grows with the vocabulary, not the text."""
 
+    LIMIT = 500_000
+
     def __init__(self, lang: str, acronyms: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.lang = lang
@@ -125,6 +130,8 @@ class StemCache(dict[str, str]):
         self.acronyms = acronyms
 
     def __missing__(self, raw: str) -> str:
+        if len(self) > self.LIMIT:  # names and numbers keep coming in a long-lived worker
+            self.clear()
         if raw in self.acronyms:
             key = raw
         else:
@@ -168,17 +175,13 @@ def phrase_keys(phrase: str, lang: str, cache: StemCache | None = None) -> list[
 
 def language_votes(text: str) -> dict[str, int]:
     """How many frequent function words of each language the text holds."""
-    votes = dict.fromkeys(LANGS, 0)
-    for word in _DETECT_RE.findall(text[:20000].lower()):
-        for lang, words in _DETECT.items():
-            if word in words:
-                votes[lang] += 1
-    return votes
+    lowered = text.lower()
+    return {lang: len(pattern.findall(lowered)) for lang, pattern in _DETECT_RES.items()}
 
 
 def detect_language(text: str, default: str = "en", *, min_votes: int = 3) -> str:
     """EN/FR/ES from function-word counts; ``default`` when the text is too short to tell."""
-    votes = language_votes(text)
+    votes = language_votes(text[:20000])
     best = max(LANGS, key=lambda lang: votes[lang])
     return best if votes[best] >= min_votes else default
 
@@ -202,6 +205,10 @@ def language_segments(text: str, lang: str, *, min_votes: int = 8) -> list[tuple
     a paragraph switches language only with clear evidence, otherwise it keeps the page's.
     """
     if "\n" not in text:
+        return [(lang, 0, len(text))]
+    votes = language_votes(text)
+    others = sum(v for code, v in votes.items() if code != lang)
+    if others < max(min_votes, votes[lang] // 10):  # plainly one language: no need to look closer
         return [(lang, 0, len(text))]
     segments: list[tuple[str, int, int]] = []
     pos = 0

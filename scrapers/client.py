@@ -91,7 +91,8 @@ class FetchPolicy:
 class FetchError(Exception):
     """A fetch that did not produce a usable response; ``kind`` says why, for the records.
 
-    Kinds: invalid_url, host_not_allowed, blocked_address, robots, timeout, connection,
+    Kinds: invalid_url, host_not_allowed, blocked_address, robots (disallowed),
+    robots_unavailable (robots.txt answered 5xx: everything waits), timeout, connection,
     truncated, too_large, decoding, tls, http, redirects, rate_limited, request.
     """
 
@@ -440,7 +441,7 @@ class PoliteClient:
                 # fetch (as what it was: connection, timeout...) and ask again later instead of
                 # caching the outage for a day.
                 raise FetchError(
-                    exc.kind,
+                    "robots_unavailable" if exc.kind == "http" else exc.kind,
                     f"robots.txt unreachable, not fetching: {exc.message}",
                     url=url,
                     status=exc.status,
@@ -450,7 +451,9 @@ class PoliteClient:
                 continue
             if resp.status >= 500 or resp.status == 429:
                 raise FetchError(
-                    "robots", f"robots.txt unavailable (HTTP {resp.status}); not fetching", url=url
+                    "robots_unavailable",
+                    f"robots.txt unavailable (HTTP {resp.status}); not fetching",
+                    url=url,
                 )
             if resp.status >= 400:
                 return Robots.allow_all(), self.policy.robots_ttl_s  # no robots.txt: all allowed
@@ -570,7 +573,12 @@ class PoliteClient:
         size = 0
         deadline = started + self.policy.deadline_s
         try:
-            for chunk in raw.stream(CHUNK, decode_content=True):
+            while True:
+                # read1: whatever one recv() brings (decoded, at most CHUNK), so the deadline
+                # is checked between socket reads, not after a 64 KiB read that may never fill
+                chunk = raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(

@@ -31,7 +31,7 @@ CONTAINMENT = 0.8
 def shingles(text: str) -> set[str]:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < SHINGLE:
-        return {" ".join(words)}
+        return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 

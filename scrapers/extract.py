@@ -138,7 +138,7 @@ def normalise_text(text: str) -> str:
     out = []
     for block in text.split("\n"):
         block = _WS.sub(" ", block).strip()
-        if block:
+        if block and any(ch.isalnum() for ch in block):  # a lone "|" or "•" is layout, not text
             out.append(block)
     return "\n\n".join(out)
 

@@ -1,39 +1,18 @@
-"""Core commands: database, configuration, the full pass, sources."""
+"""Core commands: database, configuration, the full pass."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
-from models import Source, session_scope, upgrade_database, utcnow
+from models import upgrade_database
 from models.db import current_revision
-from pipeline.cli import app, console, db_app, sources_app
+from pipeline.cli import app, console, db_app
 from pipeline.context import Context
 from pipeline.settings import load_settings
-
-
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    delta = value - utcnow()
-    seconds = int(delta.total_seconds())
-    rel = f"in {_dur(seconds)}" if seconds >= 0 else f"{_dur(-seconds)} ago"
-    return f"{value:%Y-%m-%d %H:%M} ({rel})"
-
-
-def _dur(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
 
 
 @db_app.command("upgrade")
@@ -113,58 +92,4 @@ def run_cmd(
             f"{m['references']} references ({m['new_references']} new); "
             f"alerts: {a['sent']} sent to Slack, {a['printed']} printed, {a['retried']} to retry, {a['failed']} failed"
         )
-    ctx.close()
-
-
-@sources_app.command("list")
-def sources_list(as_json: bool = typer.Option(False, "--json", help="JSON lines.")) -> None:
-    """Every source with its health: last success, failures in a row, next due."""
-    from pipeline.scrape import sync_registry
-
-    ctx = Context.from_env()
-    upgrade_database(ctx.settings.effective_database_url)
-    sync_registry(ctx)
-    with session_scope(ctx.factory) as session:
-        rows = list(session.scalars(select(Source).order_by(Source.key)))
-        if as_json:
-            for s in rows:
-                print(
-                    json.dumps(
-                        {
-                            "key": s.key,
-                            "publisher": s.publisher,
-                            "kind": s.kind,
-                            "url": s.url,
-                            "enabled": s.enabled,
-                            "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
-                            "consecutive_failures": s.consecutive_failures,
-                            "next_due_at": s.next_due_at.isoformat() if s.next_due_at else None,
-                            "last_error": s.last_error,
-                        }
-                    )
-                )
-            return
-        table = Table(
-            "key",
-            "publisher",
-            "kind",
-            "on",
-            "last success",
-            "fails",
-            "next due",
-            "last error",
-            title="Sources",
-        )
-        for s in rows:
-            table.add_row(
-                s.key,
-                s.publisher,
-                s.kind,
-                "yes" if s.enabled else "no",
-                _when(s.last_success_at),
-                str(s.consecutive_failures),
-                _when(s.next_due_at),
-                (s.last_error or "")[:80],
-            )
-        console.print(table)
     ctx.close()

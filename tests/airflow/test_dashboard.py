@@ -163,6 +163,8 @@ def test_the_ui_cookie_is_accepted_and_the_nav_entry_is_registered(api, data):
         client.cookies.clear()
     plugins = client.get("/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}).json()["plugins"]
     ours = next(p for p in plugins if p["name"] == "pledgewatch_dashboard")
-    assert ours["external_views"][0]["name"] == "Commitments"
-    assert ours["external_views"][0]["href"] == "/pledgewatch/"
+    view = ours["external_views"][0]
+    assert view["name"] == "Commitments" and view["href"] == "/pledgewatch/" and view["nav_top_level"]
+    assert view["destination"] == "nav" and view["url_route"] == "commitments"
+    assert client.get(view["icon"]).headers["content-type"].startswith("image/svg+xml")
     assert ours["fastapi_apps"][0]["url_prefix"] == "/pledgewatch"

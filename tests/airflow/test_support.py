@@ -32,7 +32,8 @@ def test_pool_and_workers_keep_airflow_within_the_fetch_budget():
         settings = Settings(scrape_workers=workers, scrape_batch_size=size)
         in_flight = fetch_pool_slots(settings) * batch_workers(settings)
         assert 1 <= in_flight <= max(workers, 1), (workers, size)
-    assert fetch_pool_slots(Settings()) == 4
+    defaults = Settings()  # 64 fetches in flight, 4 sources a batch: 16 batches at once
+    assert fetch_pool_slots(defaults) == defaults.scrape_workers // defaults.scrape_batch_size == 16
 
 
 def test_counts_add_up_across_batches():
