@@ -86,6 +86,9 @@ class FetchPolicy:
     robots_ttl_s: float = 86400.0
     max_crawl_delay_s: float = 30.0
     allow_private_addresses: bool = False
+    # loopback only (not private ranges): lets tests serve a site on 127.0.0.1 while every
+    # private-network address stays refused; never set in production
+    allow_loopback: bool = False
 
 
 class FetchError(Exception):
@@ -163,7 +166,7 @@ class Response:
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
-def address_refusal(address: str, allow_private: bool) -> str | None:
+def address_refusal(address: str, allow_private: bool, allow_loopback: bool = False) -> str | None:
     """Why we must not connect to ``address`` (None: we may)."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -173,7 +176,7 @@ def address_refusal(address: str, allow_private: bool) -> str | None:
     if ip.is_multicast or ip.is_unspecified or (ip.is_reserved and not ip.is_loopback):
         return "reserved"
     if ip.is_loopback:
-        return None if allow_private else "loopback"
+        return None if allow_private or allow_loopback else "loopback"
     if ip.is_private or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT):
         return None if allow_private else "private"
     return None
@@ -187,23 +190,27 @@ class AddressRefused(Exception):
     """Raised at connect time; deliberately not an OSError, so urllib3 does not wrap it."""
 
 
-def _vetted_addresses(host: str, port: int, allow_private: bool) -> list[tuple[Any, ...]]:
+def _vetted_addresses(
+    host: str, port: int, allow_private: bool, allow_loopback: bool = False
+) -> list[tuple[Any, ...]]:
     try:
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     except socket.gaierror:
         raise
     for info in infos:
         address = str(info[4][0])
-        reason = address_refusal(address, allow_private)
+        reason = address_refusal(address, allow_private, allow_loopback)
         if reason:
             raise AddressRefused(f"{host} resolves to {reason} address {address}; refused")
     return infos
 
 
-def _guarded_new_conn(self: HTTPConnection, allow_private: bool) -> socket.socket:
+def _guarded_new_conn(
+    self: HTTPConnection, allow_private: bool, allow_loopback: bool = False
+) -> socket.socket:
     """urllib3's ``_new_conn``, connecting only to addresses vetted in the same breath."""
     try:
-        infos = _vetted_addresses(self._dns_host, self.port, allow_private)  # type: ignore[arg-type]
+        infos = _vetted_addresses(self._dns_host, self.port, allow_private, allow_loopback)  # type: ignore[arg-type]
     except socket.gaierror as exc:
         raise NameResolutionError(self.host, self, exc) from exc
     last: OSError | None = None
@@ -228,14 +235,14 @@ def _guarded_new_conn(self: HTTPConnection, allow_private: bool) -> socket.socke
     raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
 
 
-def _pool_classes(allow_private: bool) -> dict[str, type]:
+def _pool_classes(allow_private: bool, allow_loopback: bool = False) -> dict[str, type]:
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> socket.socket:
-            return _guarded_new_conn(self, allow_private)
+            return _guarded_new_conn(self, allow_private, allow_loopback)
 
     class GuardedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> socket.socket:
-            return _guarded_new_conn(self, allow_private)
+            return _guarded_new_conn(self, allow_private, allow_loopback)
 
     class GuardedHTTPPool(HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
@@ -352,7 +359,9 @@ class PoliteClient:
                 "Accept-Language": "en, fr;q=0.9, es;q=0.8",
             },
         )
-        self._pool.pool_classes_by_scheme = _pool_classes(policy.allow_private_addresses)  # type: ignore[assignment]
+        self._pool.pool_classes_by_scheme = _pool_classes(  # type: ignore[assignment]
+            policy.allow_private_addresses, policy.allow_loopback
+        )
         self._timeout = urllib3.Timeout(connect=policy.connect_timeout_s, read=policy.read_timeout_s)
         self.requests_made = 0
 
@@ -391,7 +400,9 @@ class PoliteClient:
             ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             return  # a name: vetted when we connect
-        reason = address_refusal(host.strip("[]"), self.policy.allow_private_addresses)
+        reason = address_refusal(
+            host.strip("[]"), self.policy.allow_private_addresses, self.policy.allow_loopback
+        )
         if reason:
             raise FetchError("blocked_address", f"{host} is a {reason} address; refused", url=url)
 
