@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -115,12 +115,14 @@ class FeedDiscoverer(Discoverer):
         lang = (parsed.feed.get("language") or "")[:2].lower() or self.lang
         items: list[Item] = []
         seen: set[str] = set()
+        linked = 0
         for entry in parsed.entries:
             link = entry.get("link") or (
                 entry.get("id") if str(entry.get("id", "")).startswith("http") else None
             )
             if not link:
                 continue
+            linked += 1
             url = urljoin(base_url, str(link).strip())
             key = canonical_url(url) if url.startswith(("http://", "https://")) else url
             if key in seen or not self.accepts(url):
@@ -135,6 +137,10 @@ class FeedDiscoverer(Discoverer):
                     summary=entry.get("summary") or None,
                 )
             )
+        if parsed.bozo and not linked:
+            # feedparser's loose parser salvages fragments of broken XML; if not one of them is
+            # a linked entry, the feed is broken, and saying "0 statements, fine" would hide it
+            raise DiscoveryError(f"malformed feed: {parsed.get('bozo_exception')}; no linked entries")
         return Discovery(items=items, warnings=warnings)
 
 
@@ -245,8 +251,8 @@ class ListingDiscoverer(Discoverer):
             anchors = list(root.iter("a"))
         base_host = urlsplit(base_url).hostname
         allowed = {h.lower() for h in self.config.get("allowed_hosts") or []}
-        seen: set[str] = {canonical_url(base_url)}
-        items: list[Item] = []
+        base_key = canonical_url(base_url)
+        found: dict[str, Item] = {}  # canonical URL -> item, in document order
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
             if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
@@ -258,24 +264,60 @@ class ListingDiscoverer(Discoverer):
             if not self.accepts(url):
                 continue
             key = canonical_url(url)
-            if key in seen:
+            if key == base_key:
                 continue
-            seen.add(key)
             title = " ".join(anchor.text_content().split()) or anchor.get("title") or None
-            items.append(Item(url=url, title=title, published_at=self._date_near(anchor), lang=self.lang))
+            known = found.get(key)
+            if known is not None:
+                # teasers often link twice: an empty image or overlay link first (Amnesty's
+                # a.floating-anchor), then the headline; the headline names the statement
+                if known.title is None and title:
+                    found[key] = replace(known, title=title)
+                continue
+            found[key] = Item(
+                url=url, title=title, published_at=self._date_near(anchor, key, base_url), lang=self.lang
+            )
+        items = list(found.values())
         return Discovery(items=items, next_pages=self._next_pages(root, base_url), warnings=warnings)
 
-    @staticmethod
-    def _date_near(anchor: Any) -> datetime | None:
+    def _date_near(self, anchor: Any, key: str, base_url: str) -> datetime | None:
+        """The date printed in the teaser that holds the link (``<time>``, or a date-classed
+        element such as WordPress's ``post-byline``), never a neighbouring teaser's."""
+        from scrapers.extract import DATE_CLASS
+
         node = anchor
         for _ in range(4):  # the teaser that holds the link: a few levels up at most
             node = node.getparent()
             if node is None:
                 return None
+            if self._holds_other_statements(node, key, base_url):
+                return None  # climbed past the teaser into the list of teasers
             times = node.xpath(".//time")
             if times:
                 return parse_date(times[0].get("datetime") or times[0].text_content())
+            for el in node.iter():
+                if isinstance(el.tag, str) and DATE_CLASS.search(el.get("class") or ""):
+                    when = parse_date(el.get("datetime") or el.get("content") or el.text_content())
+                    if when is not None:
+                        return when
         return None
+
+    def _holds_other_statements(self, node: Any, key: str, base_url: str) -> bool:
+        if self.pattern is None:
+            return False  # without a pattern every link looks like a statement: cannot tell
+        for a in node.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+                continue
+            url = urljoin(base_url, href)
+            if not url.startswith(("http://", "https://")) or not self.accepts(url):
+                continue
+            try:
+                if canonical_url(url) != key:
+                    return True
+            except ValueError:
+                continue
+        return False
 
     def _next_pages(self, root: Any, base_url: str) -> list[Page]:
         selectors = [self.config["next_selector"]] if self.config.get("next_selector") else []

@@ -35,6 +35,7 @@ from scrapers.dates import date_in_text, parse_date
 from scrapers.lang import detect_language, normalise_code
 
 _WS = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]+")
+_SOURCE_BREAKS = re.compile(r"[\r\n]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _SINGLE_BYTE_LIES = {"iso8859-1", "cp1252", "ascii"}  # codecs.lookup() names
 
@@ -63,6 +64,12 @@ CHROME = re.compile(
     r"(^|[\s_-])(share|sharing|social|related|breadcrumbs?|cookie|newsletter|subscribe|sidebar|"
     r"comments?|promo|pager|pagination|skip-link|visually-hidden|sr-only|print-only|tags?|"
     r"tag-block|toolbar|language-switcher|menu|navigation)($|[\s_-])",
+    re.IGNORECASE,
+)
+# Elements that hold a page's date (and are metadata, not text): matched on the class.
+DATE_CLASS = re.compile(
+    r"(^|[\s_-])(date|dated|dateline|date-display-single|pubdate|published|post-date|byline|post-byline)"
+    r"($|[\s_-])",
     re.IGNORECASE,
 )
 BLOCK_TAGS = frozenset(
@@ -194,10 +201,35 @@ def choose_encoding(body: bytes, declared: str | None = None) -> str:
             return codec
     if is_utf8:
         return "utf-8"
+    if _reads_as_western(body):
+        return "cp1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(body[:200_000]).best()
     return best.encoding if best is not None else "cp1252"
+
+
+# What cp1252 bytes of English, French or Spanish decode to beyond ASCII: accented letters,
+# typographic quotes and dashes, the euro sign, ordinals, inverted marks, the no-break space.
+_WESTERN = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœŸ«»‘’‚“”„–—…•€°·ªº¡¿§©®™\u00a0"
+)
+
+
+def _reads_as_western(body: bytes) -> bool:
+    """Do these non-UTF-8 bytes read as Western European text in cp1252?
+
+    Bytes that are not UTF-8 and carry no usable label are, on the sites we watch (English,
+    French, Spanish), almost always cp1252, the WHATWG fallback for those locales. A
+    statistical detector guesses wrong on a page of French: cp1250 turns "à" into "ŕ". So
+    cp1252 is chosen whenever every non-ASCII character it yields is one those languages use;
+    anything else (Latin-2, Cyrillic, Arabic code pages) still goes to detection.
+    """
+    try:
+        text = body.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return all(ch in _WESTERN for ch in text if ord(ch) > 127)
 
 
 def _meta_charset(body: bytes) -> str | None:
@@ -255,24 +287,31 @@ def _drop(el: Any) -> None:
 
 
 def text_with_breaks(el: Any) -> str:
-    """The text of ``el`` with paragraph breaks at block elements and line breaks at ``<br>``."""
+    """The text of ``el`` with paragraph breaks at block elements and line breaks at ``<br>``.
+
+    Line breaks *in the source* are whitespace, as a browser renders them: a CMS that wraps a
+    paragraph's HTML at 80 columns must not turn one paragraph into five (every version would
+    differ from the next by its wrapping, and deltas would list half-sentences). Only
+    ``<pre>`` keeps its lines.
+    """
     parts: list[str] = []
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, pre: bool) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         block = tag in BLOCK_TAGS
+        pre = pre or tag == "pre"
         if block:
             parts.append("\n")
         if node.text and tag != "br":
-            parts.append(node.text)
+            parts.append(node.text if pre else _SOURCE_BREAKS.sub(" ", node.text))
         for child in node:
-            walk(child)
+            walk(child, pre)
             if child.tail:
-                parts.append(child.tail)
+                parts.append(child.tail if pre else _SOURCE_BREAKS.sub(" ", child.tail))
         if block:
             parts.append("\n")
 
-    walk(el)
+    walk(el, False)
     return "".join(parts)
 
 
@@ -293,6 +332,15 @@ def _strip_chrome(container: Any) -> None:
             _drop(el)
     for h1 in list(container.iter("h1")):
         _drop(h1)  # the title, stored apart from the text
+    for el in list(container.iter()):
+        # a dateline or byline block that is only a date (and a type label): metadata, kept
+        # apart from the text; a date *inside* a paragraph ("GENEVA (18 November 2026) –") stays
+        if not isinstance(el.tag, str) or el.getparent() is None or el.tag == "p":
+            continue
+        if DATE_CLASS.search(el.get("class") or ""):
+            text = _text(el)
+            if len(text) <= 120 and (parse_date(text) or date_in_text(text)):
+                _drop(el)
     # link-dense short blocks: "Read more", lists of related stories, tag clouds
     for el in list(container.iter(*_PARA_TAGS, "ul", "ol", "div")):
         if el.getparent() is None:
@@ -379,7 +427,28 @@ def _published(root: Any, config: dict[str, Any]) -> datetime | None:
         found = parse_date(node.get("datetime"))
         if found:
             return found
+    for node in _date_elements(root)[:3]:
+        found = parse_date(node.get("content") or node.get("datetime") or _text(node))
+        if found:
+            return found
     return None
+
+
+def _date_elements(root: Any) -> list[Any]:
+    """Short elements classed as a date (Drupal's ``date-display-single``, WordPress's
+    ``post-date``, bylines), outside page chrome: many statement pages print their date only
+    there, with no meta tag and no ``<time>``."""
+    found = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not DATE_CLASS.search(el.get("class") or ""):
+            continue
+        if len(_text(el)) > 120 or any(
+            a.tag in {"nav", "aside", "footer"} or CHROME.search(a.get("class") or "")
+            for a in el.iterancestors()
+        ):
+            continue
+        found.append(el)
+    return found
 
 
 def _canonical(root: Any, url: str) -> str | None:

@@ -108,7 +108,11 @@ def gzip_bomb(decoded_mb: int = 256, layers: int = 1) -> bytes:
 
 
 def pdf(lines: list[str], *, title: str | None = None, created: str = "D:20261118090000Z") -> bytes:
-    """A small, valid PDF with ``lines`` as text (Helvetica), written by hand: no library needed."""
+    """A small, valid PDF with ``lines`` as text (Helvetica), written by hand: no library needed.
+
+    The font is declared with WinAnsiEncoding, so text is written as cp1252 bytes: French and
+    Spanish accents and typographic quotes come out as themselves.
+    """
 
     def esc(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -117,11 +121,17 @@ def pdf(lines: list[str], *, title: str | None = None, created: str = "D:2026111
     for line in lines:
         ops.append(f"({esc(line)}) Tj T*")
     ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
+    stream = "\n".join(ops).encode("cp1252")
     info = f"<< /Producer (PledgeWatch tests) /CreationDate ({created})"
     if title:
-        info += f" /Title ({esc(title)})"
+        # Info strings are PDFDocEncoding, not WinAnsi: beyond ASCII, write UTF-16BE with a BOM
+        info += (
+            f" /Title ({esc(title)})"
+            if title.isascii()
+            else f" /Title <FEFF{title.encode('utf-16-be').hex()}>"
+        )
     info += " >>"
+    info_bytes = info.encode("cp1252")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -129,7 +139,7 @@ def pdf(lines: list[str], *, title: str | None = None, created: str = "D:2026111
         b"/Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        info.encode("latin-1"),
+        info_bytes,
     ]
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -166,3 +166,70 @@ SG_MESSAGE = [
     "Civil society is not a threat; it is a partner in building peaceful, just and inclusive societies. "
     "The United Nations will continue to stand with them.",
 ]
+
+
+def atom(entries: list[tuple[str, str, str]], *, lang: str = "en", base: str = "") -> str:
+    """An Atom 1.0 feed (Drupal and WordPress offer one): (href, title, RFC 3339 date) per
+    entry; links may be relative to ``xml:base``."""
+    rows = "".join(
+        f'<entry><title type="html">{escape(t)}</title><link rel="alternate" href="{escape(h)}"/>'
+        f"<id>tag:example.org,2026:{escape(h)}</id><updated>{d}</updated><published>{d}</published>"
+        f'<summary type="html">{escape("<p>Summary of " + t + "</p>")}</summary></entry>'
+        for h, t, d in entries
+    )
+    base_attr = f' xml:base="{escape(base)}"' if base else ""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}"'
+        f"{base_attr}><title>Statements</title><id>tag:example.org,2026:feed</id>"
+        f"<updated>2026-11-18T10:00:00Z</updated>{rows}</feed>"
+    )
+
+
+def wordpress_listing(items: list[tuple[str, str, str]], *, next_href: str | None = None) -> str:
+    """amnesty.org's 2025 block theme (megaCrawler plugin 2435): ``h2.post-title.wp-block-post-title
+    > a`` per post, a category link and a date in each card, ``a.wp-block-query-pagination-next``."""
+    cards = "".join(
+        '<li class="wp-block-post"><article class="post-card">'
+        '<a class="post-category" href="/en/latest/news/">News</a>'
+        f'<h2 class="post-title wp-block-post-title"><a href="{escape(h)}">{escape(t)}</a></h2>'
+        f'<div class="wp-block-post-date"><time datetime="{d}">{d[:10]}</time></div></article></li>'
+        for h, t, d in items
+    )
+    pager = (
+        f'<nav class="section wp-block-query-pagination"><a class="wp-block-query-pagination-next" '
+        f'href="{escape(next_href)}">Next</a></nav>'
+        if next_href
+        else ""
+    )
+    return (
+        '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>News - Amnesty International'
+        "</title></head><body>"
+        '<header class="page-header"><nav><a href="/en/latest/">Latest</a> <a href="/en/latest/news/">News</a> '
+        '<a href="/en/latest/research/">Research</a> <a href="/en/donate/">Donate</a></nav></header>'
+        f'<main><ul class="wp-block-post-template">{cards}</ul>{pager}</main>'
+        '<footer><a href="/en/about-us/contact/">Contact</a></footer></body></html>'
+    )
+
+
+def un_news_story_es_dateline(title: str, paragraphs: list[str]) -> str:
+    """Noticias ONU without a date in the metadata: only the Spanish dateline dates it."""
+    page = un_news_story(title, paragraphs, lang="es")
+    return page.replace('<meta property="article:published_time" content="2026-11-18T10:00:00+00:00">', "")
+
+
+PRESS_INTRO = (
+    "The following statement was issued today by the Spokesperson for Secretary-General António Guterres:"
+)
+
+FR_STORY = [
+    "Le Haut-Commissaire des Nations Unies aux droits de l’homme a déclaré mardi que l’espace civique se "
+    "réduit dans toutes les régions du monde.",
+    "Il a appelé les États à protéger les défenseurs des droits humains et à mettre fin aux représailles "
+    "contre ceux qui coopèrent avec l’ONU.",
+]
+ES_STORY = [
+    "NUEVA YORK, 3 de marzo de 2026 – El Secretario General pidió a los Estados que protejan a las personas "
+    "defensoras de los derechos humanos y que pongan fin a las represalias.",
+    "La sociedad civil no es una amenaza, sino un aliado para construir sociedades pacíficas, justas e "
+    "inclusivas, señaló en su mensaje.",
+]
