@@ -1,11 +1,15 @@
 """What the Commitments dashboard shows, read from the database (read-only, no Airflow).
 
-A reference counts at the time its statement was published (when known; otherwise when we
-first stored the reference): "referenced in the last 30 days" is about what was said then,
-not about when our scraper happened to read it.
+When a reference happened is ``references.referenced_at``, stamped by the database (migration
+0002) exactly as the analysts' views read it: a statement's first version refers from its
+publication date (else from when we first fetched it), a later edit from when we fetched that
+edit. Counts and timelines count *new* references only (``is_new``: the statement refers to the
+commitment for the first time), so a statement edited five times is one reference, not six,
+and an edit that adds a reference counts on the day of the edit.
 
-The status comes from ``commitment_status`` (written by the daily quiet check); a muting
-that is still in force shows as ``muted`` whatever the last check said, and a commitment the
+The status comes from ``commitment_status`` (written by the daily quiet check); a mute still in
+force on the commitment or on one above it (mutes cover the commitments under them, as the
+alerts treat them) shows as ``muted``, with the computed status beside it; a commitment the
 check has not looked at yet shows as ``unchecked``.
 """
 
@@ -19,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from alerts.mute import muted_until
 from models import Commitment, CommitmentStatus, Reference, Source, SourcePoll, Statement, utcnow
 from models.timeutil import UTCDateTime
 
@@ -26,9 +31,12 @@ WINDOWS = (30, 90, 365)
 TIMELINE_WEEKS = 52
 
 
+STATUSES = ("active", "quiet", "unknown", "never", "muted", "unchecked")
+
+
 def referenced_at() -> ColumnElement[datetime]:
-    """When a reference happened: its statement's publication, else when we stored it."""
-    return type_coerce(func.coalesce(Statement.published_at, Reference.created_at), UTCDateTime())
+    """When a reference happened (stamped by the database; when we stored it, should it be missing)."""
+    return type_coerce(func.coalesce(Reference.referenced_at, Reference.created_at), UTCDateTime())
 
 
 def id_sort_key(commitment_id: str) -> tuple[Any, ...]:
@@ -59,11 +67,13 @@ class CommitmentRow:
     title: str
     family: str
     level: str
-    status: str
+    status: str  # what the dashboard shows: ``muted`` while a mute is in force, else ``computed``
+    computed: str = "unchecked"  # what the quiet check measured
     since: datetime | None = None
     threshold_days: int | None = None
     muted_until: datetime | None = None
     mute_reason: str | None = None
+    muted_by: str | None = None  # the commitment whose mute applies (itself, or one above it)
     checked_at: datetime | None = None
     counts: dict[int, int] = field(default_factory=lambda: dict.fromkeys(WINDOWS, 0))
     weekly: list[int] = field(default_factory=lambda: [0] * TIMELINE_WEEKS)
@@ -127,16 +137,12 @@ class StatementView:
 @dataclass
 class SourceDetail:
     row: SourceRow
-    polls: list[PollView]
+    polls: list[PollView]  # the latest, newest first
     statements: list[StatementView]
+    history: list[tuple[datetime, bool]] = field(default_factory=list)  # every poll of the last 30 days
 
 
-def _status(state: CommitmentStatus | None, now: datetime) -> str:
-    if state is None:
-        return "unchecked"
-    if state.muted_until is not None and state.muted_until > now:
-        return "muted"
-    return state.status or "unchecked"
+HEALTH_DAYS = 30
 
 
 def _reference_query() -> Select[Any]:
@@ -169,39 +175,66 @@ def _week_index(at: datetime, now: datetime) -> int | None:
     return TIMELINE_WEEKS - 1 - age if 0 <= age < TIMELINE_WEEKS else None
 
 
-def _row(c: Commitment, state: CommitmentStatus | None, now: datetime) -> CommitmentRow:
-    return CommitmentRow(
+@dataclass(frozen=True)
+class _Mute:
+    until: datetime
+    reason: str | None
+
+
+def _mutes(session: Session, now: datetime) -> dict[str, _Mute]:
+    """Mutes still in force, by the commitment they were set on."""
+    rows = session.execute(
+        select(
+            CommitmentStatus.commitment_id, CommitmentStatus.muted_until, CommitmentStatus.mute_reason
+        ).where(CommitmentStatus.muted_until > now)
+    )
+    return {cid: _Mute(until, reason) for cid, until, reason in rows}
+
+
+def _row(c: Commitment, state: CommitmentStatus | None, mutes: dict[str, _Mute]) -> CommitmentRow:
+    computed = (state.status if state is not None else None) or "unchecked"
+    row = CommitmentRow(
         id=c.id,
         title=c.title,
         family=c.family,
         level=c.level,
-        status=_status(state, now),
+        status=computed,
+        computed=computed,
         since=state.since if state else None,
         threshold_days=(state.threshold_days if state and state.threshold_days else c.quiet_days),
-        muted_until=state.muted_until if state else None,
-        mute_reason=state.mute_reason if state else None,
         checked_at=state.checked_at if state else None,
     )
+    until = muted_until(c.id, {cid: m.until for cid, m in mutes.items()})
+    if until is not None:
+        parts = c.id.split(".")
+        by = next(
+            k
+            for k in (".".join(parts[:d]) for d in range(len(parts), 0, -1))
+            if k in mutes and mutes[k].until == until
+        )
+        row.status, row.muted_until, row.mute_reason, row.muted_by = "muted", until, mutes[by].reason, by
+    return row
 
 
-def commitments_overview(session: Session, now: datetime | None = None) -> list[CommitmentRow]:
-    """Every active commitment with its status, counts per window, weekly timeline and last reference."""
-    now = now or utcnow()
-    pairs = session.execute(
-        select(Commitment, CommitmentStatus)
-        .outerjoin(CommitmentStatus, CommitmentStatus.commitment_id == Commitment.id)
-        .where(Commitment.active.is_(True))
-    ).all()
-    rows = {c.id: _row(c, state, now) for c, state in pairs}
+def _overview(session: Session, now: datetime, only: str | None = None) -> list[CommitmentRow]:
+    query = select(Commitment, CommitmentStatus).outerjoin(
+        CommitmentStatus, CommitmentStatus.commitment_id == Commitment.id
+    )
+    # the overview lists the catalog; a commitment dropped from it keeps its own page (its history)
+    query = (
+        query.where(Commitment.id == only) if only is not None else query.where(Commitment.active.is_(True))
+    )
+    mutes = _mutes(session, now)
+    rows = {c.id: _row(c, state, mutes) for c, state in session.execute(query).all()}
+    if not rows:
+        return []
 
     at = referenced_at()
     year_ago = now - timedelta(days=max(WINDOWS))
-    recent = session.execute(
-        select(Reference.commitment_id, at)
-        .join(Statement, Reference.statement_id == Statement.id)
-        .where(at >= year_ago, at <= now)
-    ).all()
-    for commitment_id, when in recent:
+    counted = select(Reference.commitment_id, at).where(Reference.is_new.is_(True), at >= year_ago, at <= now)
+    if only is not None:
+        counted = counted.where(Reference.commitment_id == only)
+    for commitment_id, when in session.execute(counted).all():
         row = rows.get(commitment_id)
         if row is None or when is None:
             continue
@@ -212,11 +245,14 @@ def commitments_overview(session: Session, now: datetime | None = None) -> list[
         if week is not None:
             row.weekly[week] += 1
 
-    ranked = _reference_query().add_columns(
+    ranked = select(
+        Reference.id,
         func.row_number()
         .over(partition_by=Reference.commitment_id, order_by=(at.desc(), Reference.id.desc()))
-        .label("rank")
-    )
+        .label("rank"),
+    ).where(Reference.is_new.is_(True), at <= now)
+    if only is not None:
+        ranked = ranked.where(Reference.commitment_id == only)
     latest = ranked.subquery()
     last_ids = select(latest.c.id).where(latest.c.rank == 1)
     for ref, st, when in session.execute(_reference_query().where(Reference.id.in_(last_ids))).all():
@@ -225,26 +261,32 @@ def commitments_overview(session: Session, now: datetime | None = None) -> list[
     return sorted(rows.values(), key=lambda r: id_sort_key(r.id))
 
 
+def commitments_overview(session: Session, now: datetime | None = None) -> list[CommitmentRow]:
+    """Every active commitment with its status, new references per window, weekly timeline and
+    last new reference."""
+    return _overview(session, now or utcnow())
+
+
 def commitment_detail(
     session: Session, commitment_id: str, *, now: datetime | None = None, limit: int = 500
 ) -> CommitmentDetail | None:
-    """One commitment with its references, newest first (None when the id is unknown)."""
+    """One commitment with its new references, newest first (None when the id is unknown)."""
     now = now or utcnow()
-    commitment = session.get(Commitment, commitment_id)
-    if commitment is None:
+    rows = _overview(session, now, only=commitment_id)
+    if not rows:
         return None
-    overview = {r.id: r for r in commitments_overview(session, now)}
-    row = overview.get(commitment_id) or _row(commitment, session.get(CommitmentStatus, commitment_id), now)
     at = referenced_at()
-    query = _reference_query().where(Reference.commitment_id == commitment_id)
+    query = _reference_query().where(Reference.commitment_id == commitment_id, Reference.is_new.is_(True))
     refs = [
         _reference_view(ref, st, when)
         for ref, st, when in session.execute(query.order_by(at.desc(), Reference.id.desc()).limit(limit))
     ]
     total = session.scalar(
-        select(func.count()).select_from(Reference).where(Reference.commitment_id == commitment_id)
+        select(func.count())
+        .select_from(Reference)
+        .where(Reference.commitment_id == commitment_id, Reference.is_new.is_(True))
     )
-    return CommitmentDetail(row=row, references=refs, total=int(total or 0))
+    return CommitmentDetail(row=rows[0], references=refs, total=int(total or 0))
 
 
 def _health(source: Source) -> str:
@@ -260,7 +302,7 @@ def _health(source: Source) -> str:
 def sources_overview(session: Session, now: datetime | None = None) -> list[SourceRow]:
     """Every source with its health and the last 30 days of polls and statements."""
     now = now or utcnow()
-    since = now - timedelta(days=30)
+    since = now - timedelta(days=HEALTH_DAYS)
     polls = {
         source_id: (int(total), int(ok or 0))
         for source_id, total, ok in session.execute(
@@ -306,9 +348,10 @@ def sources_overview(session: Session, now: datetime | None = None) -> list[Sour
 
 
 def source_detail(
-    session: Session, key: str, *, now: datetime | None = None, polls: int = 50, statements: int = 30
+    session: Session, key: str, *, now: datetime | None = None, polls: int = 20, statements: int = 30
 ) -> SourceDetail | None:
-    """One source: its health, its latest polls and its latest statements."""
+    """One source: its health (every poll of the last 30 days), its latest polls and statements."""
+    now = now or utcnow()
     row = next((r for r in sources_overview(session, now) if r.key == key), None)
     if row is None:
         return None
@@ -319,8 +362,15 @@ def source_detail(
         .order_by(SourcePoll.started_at.desc(), SourcePoll.id.desc())
         .limit(polls)
     )
-    ref_counts = (
-        select(Reference.statement_id, func.count().label("n")).group_by(Reference.statement_id).subquery()
+    history = session.execute(
+        select(SourcePoll.started_at, SourcePoll.ok)
+        .where(SourcePoll.source_id == source_id, SourcePoll.started_at >= now - timedelta(days=HEALTH_DAYS))
+        .order_by(SourcePoll.started_at, SourcePoll.id)
+    ).all()
+    ref_counts = (  # commitments each statement refers to (any version)
+        select(Reference.statement_id, func.count(func.distinct(Reference.commitment_id)).label("n"))
+        .group_by(Reference.statement_id)
+        .subquery()
     )
     statement_rows = session.execute(
         select(Statement, func.coalesce(ref_counts.c.n, 0))
@@ -357,4 +407,5 @@ def source_detail(
             )
             for st, n in statement_rows
         ],
+        history=[(started, bool(ok)) for started, ok in history],
     )

@@ -94,13 +94,16 @@ def icon() -> Response:
 
 
 @app.get("/", response_class=HTMLResponse, dependencies=[Depends(require_login)])
-def commitments() -> HTMLResponse:
+def commitments(status: str | None = None) -> HTMLResponse:
+    """Every commitment; ``?status=quiet`` (or active, unknown, muted, ...) shows only those."""
     from models import utcnow
     from pipeline import dashboard, dashboard_html
 
     now = utcnow()
     return _render(
-        lambda s: dashboard_html.commitments_page(dashboard.commitments_overview(s, now), now, PREFIX)
+        lambda s: dashboard_html.commitments_page(
+            dashboard.commitments_overview(s, now), now, PREFIX, status=status or None
+        )
     )
 
 

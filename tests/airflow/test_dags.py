@@ -227,3 +227,85 @@ def test_failed_task_is_notified_through_the_slack_provider(
     assert _states(run)["match"] == ["failed"]
     texts = [m["text"] for m in slack.messages]
     assert len(texts) == 1 and "pledgewatch_match.match" in texts[0] and "failed" in texts[0]
+
+
+PARSE_PROBE = """
+import json, os, socket, sys
+
+def refuse(*args, **kwargs):
+    raise AssertionError("network access while parsing the DAG file")
+
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=sys.argv[1])
+ours = sorted(
+    m for m in sys.modules if m.split(".")[0] in {"models", "scrapers", "matching", "alerts"}
+    or m in {"pipeline.context", "pipeline.scrape", "pipeline.match", "pipeline.alert", "pipeline.quiet"}
+)
+print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": sorted(bag.dags),
+                  "modules": ours}))
+"""
+
+
+def test_parsing_opens_no_database_and_no_connection(tmp_path):
+    """What a dag-processor does every few seconds: no PledgeWatch database, no socket, none of the
+    rooms imported (they load inside the tasks)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.airflow.conftest import DAGS
+
+    db = tmp_path / "must-not-exist.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGEWATCH_")}
+    env.update(
+        PLEDGEWATCH_DATABASE_URL=f"sqlite:///{db}",
+        PLEDGEWATCH_DATA_DIR=str(tmp_path / "data"),
+        PYTHONPATH=str(DAGS.parent),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, str(DAGS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["errors"] == {} and set(facts["dags"]) == DAG_IDS
+    assert facts["modules"] == [], "the DAG file must stay a declaration"
+    assert not db.exists() and not (tmp_path / "data").exists()
+
+
+def test_failure_notified_through_a_slack_api_connection(
+    airflow_db, dagbag, pipeline_env, slack, tmp_path, monkeypatch
+):
+    """With a Web API Connection (bot token, base_url) the provider's SlackNotifier posts to the channel."""
+    import json
+
+    pipeline_env(pages.registry([]), SLACK_CHANNEL="#pw-ops")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PLEDGEWATCH_SLACK",
+        json.dumps({"conn_type": "slack", "password": "xoxb-fake", "extra": {"base_url": slack.api_url}}),
+    )
+    monkeypatch.setenv("PLEDGEWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/unmigrated.db")
+    dag = dagbag.dags["pledgewatch_quiet"]
+    saved = {t.task_id: t.retries for t in dag.tasks}
+    try:
+        for t in dag.tasks:
+            t.retries = 0
+        run = dag.test()
+    finally:
+        for t in dag.tasks:
+            t.retries = saved[t.task_id]
+    assert _states(run)["check"] == ["failed"]
+    posted = [m for m in slack.messages if m["via"] == "api"]
+    assert len(posted) == 1, slack.messages
+    assert posted[0]["channel_id"] == slack.add_channel("#pw-ops")
+    assert "pledgewatch_quiet.check" in posted[0]["text"] and "failed" in posted[0]["text"]
+    auth = [r["headers"].get("Authorization") for r in slack.requests if r["path"] == "/api/chat.postMessage"]
+    assert auth == ["Bearer xoxb-fake"]

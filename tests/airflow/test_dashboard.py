@@ -36,7 +36,7 @@ def api(airflow_db):
     from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
     from fastapi.testclient import TestClient
 
-    os.environ["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_urlsafe(32)  # the api-server's signing key
+    os.environ["AIRFLOW__API_AUTH__JWT_SECRET"] = secrets.token_urlsafe(64)  # the api-server's signing key
     purge_cached_app()
     with TestClient(create_app(), base_url="http://localhost") as client:
         password = SimpleAuthManager.get_passwords()["admin"]
@@ -134,7 +134,7 @@ def test_logged_in_pages_render_with_real_content(api, data):
         active = session.scalars(select(Commitment.id).where(Commitment.active.is_(True))).all()
     assert all(f">{cid}</a>" in overview for cid in active)
     assert ">quiet<" in overview and ">muted<" in overview and ">unchecked<" in overview
-    assert "<svg" in overview and "1 reference(s)" in overview
+    assert "<svg" in overview and "1 new reference(s)" in overview
     assert "<mark>autonomous weapons</mark>" in overview
 
     detail = replies["/pledgewatch/commitments/c2a.7.4"].text
@@ -152,6 +152,11 @@ def test_logged_in_pages_render_with_real_content(api, data):
     assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in overview
 
     assert client.get("/pledgewatch/commitments/no.such.id", headers=auth).status_code == 404
+
+    quiet = client.get("/pledgewatch/?status=quiet", headers=auth)
+    assert quiet.status_code == 200
+    assert ">c2a.4</a>" in quiet.text and ">c2a.7.4</a>" not in quiet.text and "show all" in quiet.text
+    assert client.get("/pledgewatch/?status=quiet").status_code == 401
 
 
 def test_the_ui_cookie_is_accepted_and_the_nav_entry_is_registered(api, data):
