@@ -11,6 +11,7 @@ navigation yields statements only.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zlib
@@ -34,6 +35,7 @@ class Item:
     published_at: datetime | None = None
     lang: str | None = None
     summary: str | None = None
+    content: str | None = None  # feeds: the full text some carry (content:encoded), as plain text
     lastmod: datetime | None = None  # sitemaps: when the page last changed
 
 
@@ -131,10 +133,15 @@ class FeedDiscoverer(Discoverer):
             items.append(
                 Item(
                     url=url,
-                    title=(entry.get("title") or None),
-                    published_at=parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+                    title=_entry_title(entry),
+                    # dict.get: feedparser's own get maps a missing updated_parsed to
+                    # published_parsed with a DeprecationWarning (feedparser issue 310)
+                    published_at=parse_date(
+                        dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+                    ),
                     lang=lang,
                     summary=entry.get("summary") or None,
+                    content=_feed_content(entry),
                 )
             )
         if parsed.bozo and not linked:
@@ -142,6 +149,49 @@ class FeedDiscoverer(Discoverer):
             # a linked entry, the feed is broken, and saying "0 statements, fine" would hide it
             raise DiscoveryError(f"malformed feed: {parsed.get('bozo_exception')}; no linked entries")
         return Discovery(items=items, warnings=warnings)
+
+
+def _entry_title(entry: Any) -> str | None:
+    """The entry's title as plain text: feedparser keeps markup and entities in titles it
+    judges HTML ("Sudan &amp; Chad", "<b>Update</b>"), which must not reach a statement's
+    title (nor, escaped once more, a Slack message)."""
+    title = str(entry.get("title") or "").strip()
+    if not title:
+        return None
+    detail = entry.get("title_detail") or {}
+    if "html" in str(detail.get("type") or ""):
+        from lxml import html as lxml_html
+
+        with contextlib.suppress(ValueError, TypeError):  # not parseable: keep it as it came
+            title = lxml_html.fragment_fromstring(title, create_parent="span").text_content()
+    return " ".join(title.split()) or None
+
+
+# WordPress appends "The post <title> appeared first on <site>." to every feed body.
+_WP_FOOTER = re.compile(r"^The post .+ appeared first on .+\.$")
+
+
+def _feed_content(entry: Any) -> str | None:
+    """The full text a feed entry carries (RSS ``content:encoded``, Atom ``content``), as plain
+    normalised text without WordPress's footer; None when the entry has only a summary.
+
+    Kept on the item so that a check or a fallback can use the publisher's own full text."""
+    from lxml import html as lxml_html
+
+    from scrapers.extract import normalise_text, text_with_breaks
+
+    for part in entry.get("content") or []:
+        value = str(part.get("value") or "").strip()
+        if not value:
+            continue
+        if "html" in str(part.get("type") or "html"):
+            try:
+                value = text_with_breaks(lxml_html.fragment_fromstring(value, create_parent="div"))
+            except (ValueError, TypeError):
+                continue
+        paragraphs = [p for p in normalise_text(value).split("\n\n") if not _WP_FOOTER.match(p)]
+        return "\n\n".join(paragraphs) or None
+    return None
 
 
 def _maybe_gunzip(body: bytes) -> bytes:
@@ -155,6 +205,10 @@ def _maybe_gunzip(body: bytes) -> bytes:
         raise DiscoveryError(f"corrupt gzip sitemap: {exc}") from exc
     if len(out) > SITEMAP_MAX_BYTES:
         raise DiscoveryError(f"gzip sitemap inflates past {SITEMAP_MAX_BYTES} bytes; refused")
+    if not inflater.eof:
+        # zlib waits for more input rather than failing: a cut-off or garbled stream would
+        # otherwise pass as an empty (or partial) sitemap
+        raise DiscoveryError("corrupt gzip sitemap: the compressed stream ends early")
     return out
 
 

@@ -17,8 +17,9 @@ from pipeline.context import Context
 def _when(value: datetime | None) -> str:
     if value is None:
         return "-"
-    seconds = int((value - utcnow()).total_seconds())
-    rel = f"in {_dur(seconds)}" if seconds >= 0 else f"{_dur(-seconds)} ago"
+    # a moment just past is "0s ago", not "in 0s" (int() would truncate -0.4 s towards zero)
+    seconds = (value - utcnow()).total_seconds()
+    rel = f"in {_dur(int(seconds))}" if seconds > 0 else f"{_dur(int(-seconds))} ago"
     return f"{value:%Y-%m-%d %H:%M} ({rel})"
 
 
