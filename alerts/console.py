@@ -58,11 +58,19 @@ def mrkdwn_to_text(mrkdwn: str) -> Text:
             line, style = line[1:], Style(italic=True)
         pos = 0
         for m in _LINK.finditer(line):
-            _inline(line[pos : m.start()], out, style)
+            before, link_style = (
+                line[pos : m.start()],
+                style + Style(underline=True, link=_unescape(m.group(1))),
+            )
+            after = m.end()
+            if before.endswith("*") and line[after : after + 1] == "*":  # *<url|label>*: a bold link
+                before, after = before[:-1], after + 1
+                link_style += Style(bold=True)
+            _inline(before, out, style)
             url = _unescape(m.group(1))
-            _inline(m.group(2), out, style + Style(underline=True, link=url))
+            _inline(m.group(2), out, link_style)
             out.append(f" ({url})", style="dim")
-            pos = m.end()
+            pos = after
         _inline(line[pos:], out, style)
     return out
 

@@ -72,12 +72,16 @@ class DeliveryReport:
 
 
 def plan_messages(rows: list[Alert]) -> list[list[Alert]]:
-    """Group rows into messages: references of one statement and channel together, in chunks."""
-    groups: dict[tuple[int | None, str | None], list[Alert]] = {}
+    """Group rows into messages: references of one statement and channel together, in chunks.
+
+    A resent copy never shares a message with an alert owed for the first time: the message
+    says it is a resend.
+    """
+    groups: dict[tuple[int | None, str | None, bool], list[Alert]] = {}
     out: list[list[Alert]] = []
     for row in rows:
         if row.kind == "reference" and row.statement_id is not None:
-            key = (row.statement_id, row.channel)
+            key = (row.statement_id, row.channel, "resend_of" in (row.payload or {}))
             if key not in groups:
                 groups[key] = []
                 out.append(groups[key])

@@ -35,6 +35,14 @@ def muted_until(commitment_id: str | None, mutes: dict[str, datetime]) -> dateti
     return max(ends) if ends else None
 
 
+def shown_status(status: str, commitment_id: str, mutes: dict[str, datetime]) -> str:
+    """The status a monitor sees: ``muted`` while a mute (its own or a parent's) holds its alerts.
+
+    The computed status stays underneath (``status``): a mute silences, it measures nothing.
+    """
+    return "muted" if muted_until(commitment_id, mutes) else status
+
+
 def set_mute(session: Session, commitment_id: str, until: datetime | None, reason: str | None = None) -> int:
     """Mute (``until`` in the future) or unmute (``None``) a commitment.
 

@@ -135,6 +135,19 @@ def _source_rows(parts: list[tuple[SourceHealth, float, float]]) -> list[dict[st
     ]
 
 
+def status_details(session: Session) -> dict[str, dict[str, Any]]:
+    """Per commitment, the evidence the last check kept beside its status.
+
+    ``last_reference`` (when, the statement's title, publisher and link, our history link),
+    ``reason`` (why ``unknown``: ``sources`` or ``too_early``), ``threshold_source``,
+    ``monitoring_since`` and ``sources`` (the sources behind the health figure). The status
+    columns themselves are read through ``v_commitment_status``; this is what the view leaves
+    in JSON.
+    """
+    rows = session.execute(select(CommitmentStatus.commitment_id, CommitmentStatus.details))
+    return {cid: dict(details or {}) for cid, details in rows}
+
+
 def check_commitments(session: Session, policy: AlertPolicy, now: datetime | None = None) -> QuietOutcome:
     """Recompute every active commitment's status; owe the alerts the changes call for."""
     now = now or utcnow()

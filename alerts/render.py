@@ -407,9 +407,24 @@ RENDERERS: dict[str, Callable[[list[dict[str, Any]], list[int]], Message]] = {
 }
 
 
+def _resent(message: Message, origin: dict[str, Any]) -> Message:
+    """Mark a message sent again at a monitor's request, so nobody takes it for a new event."""
+    first = origin.get("first_sent_at")
+    note = f"Resent at a monitor's request (alert {escape_mrkdwn(str(origin.get('alert_id') or '?'))}" + (
+        f", first sent {_when(first)})" if first else ")"
+    )
+    blocks = list(message.blocks)
+    at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "context" else len(blocks)
+    blocks.insert(at, _context(note))
+    return Message(f"[resent] {message.text}", blocks)
+
+
 def render(kind: str, payloads: list[dict[str, Any]], alert_ids: list[int] | None = None) -> Message:
     """The Slack message for alerts of one kind (several only for references of one statement)."""
     message = RENDERERS.get(kind, _generic(kind))(payloads, list(alert_ids or []))
+    origin = payloads[0].get("resend_of") if payloads else None
+    if isinstance(origin, dict):
+        message = _resent(message, origin)
     blocks = message.blocks
     if len(blocks) > MAX_BLOCKS:  # defensive: renderers stay far below
         blocks = [
