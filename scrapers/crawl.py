@@ -42,14 +42,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import FetchState, Source, SourcePoll, Statement, utcnow
 from models.db import session_scope
 from scrapers.client import FetchError, PoliteClient, Response
+from scrapers.dedup import simhash
 from scrapers.discover import Discovery, DiscoveryError, Item, Page, discoverer_for
-from scrapers.extract import Extracted, ExtractionError, extract
+from scrapers.extract import Extracted, ExtractionError, content_hash, extract
 from scrapers.store import (
+    PageToStore,
     StoreContext,
-    Stored,
     fetch_state_row,
     identity_url,
-    store_page,
+    store_pages,
     upsert_fetch_states,
 )
 from scrapers.urls import canonical_url, url_hash
@@ -231,13 +232,18 @@ class _Counts:
 
 
 class _Batch:
-    """One writer transaction: ORM work on the session, plus rows written in bulk at the end."""
+    """One writer transaction: ORM work on the session, plus rows written in bulk at the end.
+
+    Fetched pages are collected and stored set-wise (``store_pages``) when the batch is
+    flushed, or earlier when an operation needs their counts (the end of a source).
+    """
 
     def __init__(self, session: Session, store: StoreContext) -> None:
         self.session = session
         self.store = store
         self.fetch_rows: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, _Counts] = {}
+        self.pages: list[tuple[str, PageToStore]] = []
 
     def count(self, key: str) -> _Counts:
         return self.counts.setdefault(key, _Counts())
@@ -245,7 +251,28 @@ class _Batch:
     def fetch_state(self, row: dict[str, Any]) -> None:
         self.fetch_rows[row["url_hash"]] = row
 
+    def store_page(self, key: str, page: PageToStore) -> None:
+        self.pages.append((key, page))
+
+    def flush_pages(self) -> None:
+        if not self.pages:
+            return
+        pages, self.pages = self.pages, []
+        for (key, _), stored in zip(
+            pages, store_pages(self.session, [p for _, p in pages], self.store), strict=True
+        ):
+            counts = self.count(key)
+            counts.fetched += 1
+            if stored.outcome == "new_statement":
+                counts.new_statements += 1
+                counts.new_versions += 1
+            elif stored.outcome == "new_version":
+                counts.new_versions += 1
+            else:
+                counts.unchanged += 1
+
     def flush(self) -> None:
+        self.flush_pages()
         upsert_fetch_states(self.session, self.fetch_rows.values())
 
 
@@ -695,27 +722,20 @@ class ScrapePass:
         identity: str,
     ) -> None:
         row = state.success_row(job.id, resp, digest)
+        # the hashing is done here, in the worker, so that the writer only writes
+        page = PageToStore(
+            source_id=job.id,
+            publisher=job.publisher,
+            item=item,
+            extracted=extracted,
+            identity=identity,
+            content_hash=content_hash(extracted.text),
+            fingerprint=simhash(extracted.text) if state.last_success_at is None else None,
+        )
 
-        def apply(batch: _Batch) -> Stored:
-            stored = store_page(
-                batch.session,
-                (job.id, job.publisher),
-                item,
-                extracted,
-                identity=identity,
-                context=batch.store,
-            )
+        def apply(batch: _Batch) -> None:
+            batch.store_page(job.key, page)
             batch.fetch_state(row)
-            counts = batch.count(job.key)
-            counts.fetched += 1
-            if stored.outcome == "new_statement":
-                counts.new_statements += 1
-                counts.new_versions += 1
-            elif stored.outcome == "new_version":
-                counts.new_versions += 1
-            else:
-                counts.unchanged += 1
-            return stored
 
         def failed(exc: BaseException) -> None:
             self._item_failed(job, item, state, RuntimeError(f"storage error: {type(exc).__name__}: {exc}"))
@@ -740,6 +760,7 @@ class ScrapePass:
     # -- the end of a source ------------------------------------------------------------------
     def _finish(self, job: _Job) -> None:
         def apply(batch: _Batch) -> None:
+            batch.flush_pages()  # the counts of this source's pages in this batch
             result = job.result
             pending = batch.counts.get(job.key, _Counts())
             failed_items = result.failed_items + pending.failed_items

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -257,6 +257,205 @@ def store_page(
     )
 
 
+@dataclass(frozen=True)
+class PageToStore:
+    """One fetched, extracted page for ``store_pages``; the hashes are computed by the caller
+    (next to the extraction, off the writer): ``content_hash(extracted.text)``, and the
+    SimHash of its shingles when the page is probably new (None: computed here if needed)."""
+
+    source_id: int
+    publisher: str | None
+    item: Item
+    extracted: Extracted
+    identity: str
+    content_hash: str
+    fingerprint: int | None = None
+
+
+def store_pages(session: Session, pages: list[PageToStore], context: StoreContext) -> list[Stored]:
+    """``store_page`` for many pages at once: the same rows by the same rules, in a handful of
+    set-wise statements (insert-or-ignore statements, read them and their latest versions
+    back, insert versions, their deltas, then the statement updates) instead of six to eight
+    round trips per page. Pages with the same identity are stored in order, one per round."""
+    results: list[Stored] = []
+    start = 0
+    while start < len(pages):  # split where an identity repeats: each round sees the one before
+        seen: set[str] = set()
+        end = start
+        while end < len(pages) and url_hash(pages[end].identity) not in seen:
+            seen.add(url_hash(pages[end].identity))
+            end += 1
+        results.extend(_store_round(session, pages[start:end], context))
+        start = end
+    return results
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _store_round(session: Session, pages: list[PageToStore], context: StoreContext) -> list[Stored]:
+    now = utcnow()
+    dialect = sqlite if session.get_bind().dialect.name != "postgresql" else postgresql
+    st, vt = Statement.__table__, Version.__table__
+    keys = [url_hash(p.identity) for p in pages]
+    # 1. statements: insert the new ones, read every one back
+    rows = [
+        {
+            "url_hash": key,
+            "url": clean_url(p.identity),
+            "source_id": p.source_id,
+            "publisher": p.publisher,
+            "title": p.extracted.title or p.item.title,
+            "published_at": p.item.published_at or p.extracted.published_at,
+            "lang": p.extracted.lang or p.item.lang,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
+        for p, key in zip(pages, keys, strict=True)
+    ]
+    insert_st: Any = dialect.insert(st).on_conflict_do_nothing(index_elements=["url_hash"])
+    inserted = set(session.execute(insert_st.returning(st.c.url_hash), rows).scalars())
+    known: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(keys):
+        for row in session.execute(
+            select(st.c.id, st.c.url_hash, st.c.title, st.c.lang, st.c.published_at, st.c.cluster_id).where(
+                st.c.url_hash.in_(chunk)
+            )
+        ):
+            known[row.url_hash] = dict(row._mapping)
+    ids = [known[k]["id"] for k in keys]
+    latest: dict[int, Any] = {}
+    for chunk in _chunks(ids):
+        last = (
+            select(vt.c.statement_id, func.max(vt.c.seq).label("seq"))
+            .where(vt.c.statement_id.in_(chunk))
+            .group_by(vt.c.statement_id)
+            .subquery()
+        )
+        for row in session.execute(
+            select(vt.c.id, vt.c.statement_id, vt.c.seq, vt.c.content_hash).join(
+                last, (vt.c.statement_id == last.c.statement_id) & (vt.c.seq == last.c.seq)
+            )
+        ):
+            latest[row.statement_id] = row
+    # 2. what each page changes (upsert_statement and store_version, row by row)
+    touched: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    pending: list[tuple[int, PageToStore, Any]] = []  # (page index, page, latest version or None)
+    for i, (p, key) in enumerate(zip(pages, keys, strict=True)):
+        statement = known[key]
+        if key not in inserted:
+            statement["title"] = p.extracted.title or statement["title"]
+            statement["lang"] = statement["lang"] or p.extracted.lang
+            statement["published_at"] = (
+                statement["published_at"] or p.item.published_at or p.extracted.published_at
+            )
+            touched.append(
+                {
+                    "sid": statement["id"],
+                    "title": statement["title"],
+                    "lang": statement["lang"],
+                    "published_at": statement["published_at"],
+                    "last_seen_at": now,
+                }
+            )
+        previous = latest.get(statement["id"])
+        if previous is not None and previous.content_hash == p.content_hash:
+            continue
+        versions.append(
+            {
+                "statement_id": statement["id"],
+                "seq": previous.seq + 1 if previous is not None else 1,
+                "content_hash": p.content_hash,
+                "title": p.extracted.title,
+                "text": p.extracted.text,
+                "lang": p.extracted.lang or statement["lang"],
+                "published_at": p.extracted.published_at,
+                "fetched_at": now,
+            }
+        )
+        pending.append((i, p, previous))
+    # 3. versions (one that a concurrent run stored first is skipped, as store_version does)
+    version_ids: dict[int, int] = {}
+    if versions:
+        insert_v: Any = dialect.insert(vt).on_conflict_do_nothing(index_elements=["statement_id", "seq"])
+        for row in session.execute(insert_v.returning(vt.c.id, vt.c.statement_id), versions):
+            version_ids[row.statement_id] = row.id
+    # 4. deltas against the previous version; clusters for first versions
+    previous_ids = [prev.id for _, _, prev in pending if prev is not None]
+    previous_texts: dict[int, str] = {}
+    for chunk in _chunks(previous_ids):
+        for row in session.execute(select(vt.c.id, vt.c.text).where(vt.c.id.in_(chunk))):
+            previous_texts[row.id] = row.text
+    deltas: list[dict[str, Any]] = []
+    clustered: list[dict[str, Any]] = []
+    for i, p, prev in pending:
+        statement = known[keys[i]]
+        version_id = version_ids.get(statement["id"])
+        if version_id is None:
+            continue
+        if prev is not None:
+            added, removed = paragraph_delta(previous_texts.get(prev.id) or "", p.extracted.text)
+            deltas.append(
+                {
+                    "version_id": version_id,
+                    "previous_version_id": prev.id,
+                    "added": added,
+                    "removed": removed,
+                    "added_chars": sum(len(x) for x in added),
+                    "removed_chars": sum(len(x) for x in removed),
+                    "created_at": now,
+                }
+            )
+        else:
+            features = None
+            fp = p.fingerprint
+            if fp is None:
+                features = shingles(p.extracted.text)
+                fp = simhash_of(features)
+            cluster = choose_cluster(session, statement["id"], p.extracted.text, fp, context, features)
+            statement["cluster_id"] = cluster
+            clustered.append({"sid": statement["id"], "fingerprint": fp, "cluster_id": cluster})
+    if deltas:
+        session.execute(Delta.__table__.insert(), deltas)
+    # 5. statement updates, each kind as one executemany
+    if touched:
+        session.execute(
+            update(st)
+            .where(st.c.id == bindparam("sid"))
+            .values(
+                title=bindparam("title"),
+                lang=bindparam("lang"),
+                published_at=bindparam("published_at"),
+                last_seen_at=bindparam("last_seen_at"),
+            ),
+            touched,
+        )
+    if clustered:
+        session.execute(
+            update(st)
+            .where(st.c.id == bindparam("sid"))
+            .values(fingerprint=bindparam("fingerprint"), cluster_id=bindparam("cluster_id")),
+            clustered,
+        )
+    stored = []
+    for key in keys:
+        statement = known[key]
+        version_id = version_ids.get(statement["id"])
+        first = version_id is not None and latest.get(statement["id"]) is None
+        stored.append(
+            Stored(
+                statement_id=statement["id"],
+                version_id=version_id,
+                is_new_statement=key in inserted or first,
+                cluster_id=statement["cluster_id"],
+            )
+        )
+    return stored
+
+
 def paragraph_delta(old: str, new: str) -> tuple[list[str], list[str]]:
     """Paragraphs added and removed between two normalised texts, in document order."""
     a, b = paragraphs(old), paragraphs(new)
@@ -275,12 +474,25 @@ def assign_cluster(session: Session, statement: Statement, text: str, context: S
     features = shingles(text)
     fp = simhash_of(features)
     statement.fingerprint = fp
+    statement.cluster_id = choose_cluster(session, statement.id, text, fp, context, features)
+
+
+def choose_cluster(
+    session: Session,
+    statement_id: int,
+    text: str,
+    fp: int,
+    context: StoreContext,
+    features: set[str] | None = None,
+) -> int:
+    """The cluster of a new statement with fingerprint ``fp`` (its own id when it has no
+    near-duplicate); staged in ``context`` so that later statements of the pass see it."""
     index = context.load_index(session)
-    cluster = statement.id
+    cluster = statement_id
     staged = [(sid, cid, sfp) for sid, cid, sfp in context.staged]
     pool = ClusterIndex(index.entries + staged) if staged else index
     for distance, cand_id, cand_cluster in pool.candidates(fp):
-        if cand_id == statement.id:
+        if cand_id == statement_id:
             continue
         if distance <= NEAR:
             cluster = cand_cluster
@@ -288,11 +500,13 @@ def assign_cluster(session: Session, statement: Statement, text: str, context: S
         cand_text = session.scalar(
             select(Version.text).where(Version.statement_id == cand_id).order_by(Version.seq).limit(1)
         )
+        if features is None:
+            features = shingles(text)
         if cand_text and containment(features, shingles(cand_text)) >= 0.8:
             cluster = cand_cluster
             break
-    statement.cluster_id = cluster
-    context.staged.append((statement.id, cluster, fp))
+    context.staged.append((statement_id, cluster, fp))
+    return cluster
 
 
 def touch_statements(session: Session, statement_ids: list[int]) -> None:
