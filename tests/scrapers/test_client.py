@@ -69,6 +69,33 @@ def test_address_refusal(address: str, allow_private: bool, refused: str | None)
     assert address_refusal(address, allow_private) == refused
 
 
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("127.0.0.1", None),
+        ("127.0.0.2", None),
+        ("::1", None),
+        ("10.1.2.3", "private"),
+        ("192.168.1.1", "private"),
+        ("100.64.0.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("93.184.216.34", None),
+    ],
+)
+def test_loopback_only_allowance_keeps_private_ranges_refused(address: str, refused: str | None) -> None:
+    """``allow_loopback`` (tests) opens 127/8 and ::1 and nothing else."""
+    assert address_refusal(address, False, allow_loopback=True) == refused
+
+
+def test_loopback_only_client_refuses_a_private_literal_before_connecting(fsite: LocalSite) -> None:
+    fsite.add("/p", page())
+    loopback_only = client(allow_private_addresses=False, allow_loopback=True)
+    assert loopback_only.get(fsite.url("/p")).status == 200
+    with pytest.raises(FetchError) as info:
+        loopback_only.get("http://10.0.0.7/internal")
+    assert info.value.kind == "blocked_address" and "private" in str(info.value)
+
+
 def test_default_policy_refuses_loopback_before_any_request(fsite: LocalSite) -> None:
     fsite.add("/p", page())
     default = PoliteClient(FetchPolicy())

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pathlib
 from dataclasses import replace
+from datetime import timedelta
 
-from models import Statement, Version
+from models import Statement, Version, utcnow
 from scrapers.client import FetchPolicy, PoliteClient
 from tests.scrapers import faultsite, pages
 from tests.scrapers import passes as P
@@ -314,3 +315,55 @@ def _end_backoff(ctx: P.Context) -> None:
 
     with session_scope(ctx.factory) as session:
         session.execute(update(FetchState).values(backoff_until=None, last_fetched_at=None))
+
+
+def test_socket_level_faults_in_a_pass_are_recorded_by_kind(
+    make_ctx: P.MakeCtx, fsite: LocalSite, fsite2: LocalSite, tmp_path: pathlib.Path
+) -> None:
+    """Reset, truncated, endless and bomb bodies, redirect loop, a slow answer and a long
+    Retry-After: each item ends with its own clear error; the good page beside them is stored."""
+    faults = {
+        "reset": ("/news/reset", {"handler": faultsite.reset()}, "connection"),
+        "truncated": ("/news/truncated", {"handler": faultsite.truncated()}, "truncated"),
+        "endless": ("/news/endless", {"handler": faultsite.endless()}, "too_large"),
+        "bomb": (
+            "/news/bomb",
+            {"body": faultsite.gzip_bomb(16), "headers": {"Content-Encoding": "gzip"}},
+            "too_large",
+        ),
+        "loop": ("/news/loop-a", {"status": 302, "headers": {"Location": "/news/loop-b"}}, "redirects"),
+        "slow": ("/news/slow", {"body": _story("Slow", pages.SG_MESSAGE), "delay_s": 1.0}, "timeout"),
+    }
+    for path, route, _ in faults.values():
+        fsite.add(path, **route)
+    fsite.add("/news/loop-b", status=302, headers={"Location": "/news/loop-a"})
+    fsite.add("/news/good", _story("The good one", pages.SG_MESSAGE))
+    # a long Retry-After stops its host for the pass: on a host of its own, so nothing else waits
+    fsite2.add("/news/busy", "slow down", status=429, headers={"Retry-After": "3600"})
+    links = [fsite.url(path) for path, _, _ in faults.values()]
+    links += [fsite.url("/news/good"), fsite2.url("/news/busy")]
+    fsite.add(
+        "/feed.xml",
+        pages.rss([(u, u.rsplit("/", 1)[-1], "Wed, 18 Nov 2026 10:00:00 GMT") for u in links]),
+        content_type="application/rss+xml",
+    )
+    entry = _feed_source(fsite)
+    entry["allowed_hosts"] = ["127.0.0.1", "127.0.0.2"]
+    ctx = P.context(
+        make_ctx, tmp_path, [entry], max_retries=0, read_timeout_s=0.3, max_response_bytes=300_000
+    )
+    report = P.scrape(ctx)
+    (result,) = report.sources
+    assert result.ok and result.new_statements == 1 and result.failed_items == len(faults) + 1
+    assert [row.title for row in P.statements(ctx)] == ["The good one"]
+    for name, (path, _, kind) in faults.items():
+        state = P.fetch_state(ctx, fsite.url(path))
+        assert state is not None and state.consecutive_failures == 1, name
+        assert (state.last_error or "").startswith(kind + ":"), f"{name}: {state.last_error}"
+    busy = P.fetch_state(ctx, fsite2.url("/news/busy"))
+    assert busy is not None and busy.last_status == 429 and busy.backoff_until is not None
+    assert busy.backoff_until >= utcnow() + timedelta(minutes=59), "Retry-After is honoured across passes"
+    assert len(fsite2.hits_for("/news/busy")) == 1
+
+    assert P.scrape(ctx).new_versions == 0
+    assert len(fsite2.hits_for("/news/busy")) == 1, "not asked again before its Retry-After"

@@ -59,7 +59,11 @@ class LocalSite:
         self.host = host
         self.port = self.server.server_address[1]
         self.base = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll interval: close() (shutdown) waits for the serve loop to notice, up to
+        # one interval; the default 0.5 s made every test using a site half a second longer
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def url(self, path: str) -> str:
