@@ -175,7 +175,38 @@ def load_registry(user_file: Path | None = None, *, include_builtin: bool = True
             if not isinstance(entry, dict) or "key" not in entry:
                 raise RegistryError(f"{path}: entry {i + 1} needs a 'key'")
             merged.setdefault(str(entry["key"]), {}).update(entry)
-    return [_validate(entry, f"source {key!r}") for key, entry in merged.items()]
+    specs = [_validate(entry, f"source {key!r}") for key, entry in merged.items()]
+    _check_shared_statements(specs)
+    return specs
+
+
+# How a statement page is read; two sources that reach the same page must read it alike.
+EXTRACTION_KEYS = ("content_selector", "title_selector", "date_selector", "drop_selector", "min_text_chars")
+
+
+def _check_shared_statements(specs: list[SourceSpec]) -> None:
+    """Refuse two sources that reach the same statements but extract them differently.
+
+    A statement is one row whichever source found it (un.org/sg's feed and its listing,
+    OHCHR's listings and its sitemap). If the two read the page with different selectors,
+    each re-validation stores the other's text as a new version, and the history flaps
+    between them for ever. Overlap is judged by each source's ``example`` URL against the
+    other's ``pattern``: the example is the registry's own statement of what a source finds.
+    """
+    for a in specs:
+        example = a.config.get("example")
+        if not example:
+            continue
+        for b in specs:
+            pattern = b.config.get("pattern")
+            if b is a or not pattern or not re.search(pattern, example):
+                continue
+            differ = [k for k in EXTRACTION_KEYS if a.config.get(k) != b.config.get(k)]
+            if differ:
+                raise RegistryError(
+                    f"sources {a.key!r} and {b.key!r} reach the same statements ({example}) but "
+                    f"extract them differently ({', '.join(differ)}); give both the same settings"
+                )
 
 
 def sync_sources(session: Session, specs: list[SourceSpec], *, exclusive: bool = False) -> list[Source]:

@@ -243,3 +243,52 @@ def test_amnesty_listing_with_the_old_loose_pattern_would_take_section_pages(
     assert "https://www.amnesty.org/en/latest/news/" not in {
         i.url for i in shipped.parse(raw, "https://www.amnesty.org/en/search/Iran/").items
     }
+
+
+# -- the real HRW feed and articles through a whole pass -------------------------------------------
+def test_hrw_feed_and_articles_through_a_pass(
+    real_pages: pathlib.Path, make_ctx: Any, fsite: Any, tmp_path: pathlib.Path
+) -> None:
+    """The saved feed and articles served from a local site (links re-pointed at it), read by a
+    real pass with hrw-news's shipped selectors: four statements, each its content-body only,
+    dated by the feed; the feed's fifth item has no page and is recorded as such."""
+    from tests.scrapers import passes as P
+
+    local = fsite.url("")
+    feed = (
+        (real_pages / "hrw" / "feed_sample.xml")
+        .read_text(encoding="utf-8")
+        .replace("https://www.hrw.org", local)
+    )
+    fsite.add("/rss/news", feed, content_type="application/rss+xml; charset=utf-8")
+    for name, (url, _) in ARTICLES.items():
+        fsite.add(url.replace("https://www.hrw.org", ""), (real_pages / "hrw" / name).read_bytes())
+    spec = SPECS["hrw-news"]
+    entry = {
+        key: spec.config[key]
+        for key in ("title_selector", "date_selector", "content_selector", "drop_selector")
+    } | {
+        "key": "hrw-news",
+        "publisher": spec.publisher,
+        "kind": spec.kind,
+        "url": fsite.url("/rss/news"),
+        "languages": spec.languages,
+        "pattern": spec.config["pattern"].replace(r"www\.hrw\.org", re.escape(local.split("://", 1)[1])),
+    }
+    ctx = P.context(make_ctx, tmp_path, [entry])
+    report = P.scrape(ctx)
+    (result,) = report.sources
+    assert result.ok and result.discovered == 5 and result.new_statements == 4 and result.failed_items == 1
+    rows = {row.url.replace(local, "https://www.hrw.org"): row for row in P.statements(ctx)}
+    assert set(rows) == {url for url, _ in ARTICLES.values()}
+    libya = rows[ARTICLES["article_libya.html"][0]]
+    assert libya.title == "Libya: ICC Greenlights First Case to Move to Trial" and libya.lang == "en"
+    assert libya.published_at == datetime(2026, 7, 16, 22, 1, tzinfo=UTC), "the feed's moment, in UTC"
+    assert libya.texts[0].startswith("(The Hague) – The International Criminal Court (ICC)’s confirmation")
+    assert all(
+        "Share this via" not in r.texts[0] and "Region / Country" not in r.texts[0] for r in rows.values()
+    )
+    assert len({r.cluster_id for r in rows.values()}) == 4, "four different articles, four clusters"
+    missing = P.fetch_state(ctx, local + "/news/2026/07/16/fixture-bad-date")
+    assert missing is not None and (missing.last_error or "").startswith("http: HTTP 404")
+    assert P.scrape(ctx).new_versions == 0

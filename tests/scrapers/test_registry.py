@@ -103,6 +103,27 @@ def test_invalid_entries_fail_at_load_with_file_and_key_named(
         load_registry(path, include_builtin=False)
 
 
+def test_sources_reaching_the_same_statements_must_extract_them_alike(tmp_path: pathlib.Path) -> None:
+    """Otherwise every re-validation would store the other source's reading as a new version."""
+    feed = {
+        **BASE,
+        "key": "x-feed",
+        "kind": "feed",
+        "url": "https://x.example.org/feed.xml",
+        "example": "https://x.example.org/news/1",
+        "content_selector": ".body",
+    }
+    path = P.write_registry(tmp_path / "pair.yaml", [BASE, feed])
+    with pytest.raises(
+        RegistryError, match=r"'x-feed' and 'x-source' reach the same statements .*content_selector"
+    ):
+        load_registry(path, include_builtin=False)
+    aligned = P.write_registry(tmp_path / "aligned.yaml", [{**BASE, "content_selector": ".body"}, feed])
+    assert len(load_registry(aligned, include_builtin=False)) == 2
+    apart = P.write_registry(tmp_path / "apart.yaml", [{**BASE, "pattern": r"/other/\d+"}, feed])
+    assert len(load_registry(apart, include_builtin=False)) == 2, "different statements may differ"
+
+
 def test_unreadable_registry_files(tmp_path: pathlib.Path) -> None:
     bad_yaml = tmp_path / "broken.yaml"
     bad_yaml.write_text("sources: [\n")

@@ -23,6 +23,9 @@ from tests.scrapers import passes as P
 from tests.support.site import LocalSite
 
 DATE = "Wed, 18 Nov 2026 10:00:00 GMT"
+SHIPPED_UN_NEWS_PATTERN = next(
+    s.config["pattern"] for s in load_registry() if s.key == "un-news-human-rights-en"
+)
 FIRST = [
     "The High Commissioner warned that restrictions on civic space are spreading in every region.",
     "Human rights defenders who cooperate with the United Nations face reprisals, she said.",
@@ -188,6 +191,62 @@ def test_url_variants_are_one_statement(
     assert row.url == fsite.url("/news/one").replace("http:", "https:"), "known by its canonical URL"
     assert "utm_" not in row.url and "#" not in row.url
     assert P.scrape(ctx).new_statements == 0 and P.count(ctx, Statement) == 1
+
+
+def test_feed_view_redirect_and_direct_link_are_one_statement(
+    make_ctx: P.MakeCtx, fsite: LocalSite, tmp_path: pathlib.Path
+) -> None:
+    """UN News feed items link through /feed/view/, which redirects to the story; a listing
+    links the story itself. Both reach one statement, known by the story's own URL."""
+    story_path = "/en/story/2026/11/1160001"
+    page = pages.un_news_story("Civic space", FIRST).replace(
+        "https://news.un.org/en/story/2026/11/1160001", fsite.url(story_path)
+    )
+    fsite.add(story_path, page)
+    fsite.add("/feed/view" + story_path, status=301, headers={"Location": story_path})
+    feed = _feed(
+        fsite, "news-feed", [fsite.url("/feed/view" + story_path)], **_shipped("un-news-human-rights-en")
+    )
+    feed["pattern"] = SHIPPED_UN_NEWS_PATTERN.replace(r"news\.un\.org", r"127\.0\.0\.1:\d+")
+    fsite.add("/en/news", pages.drupal_listing([(story_path, "Civic space", "2026-11-18T10:00:00Z")]))
+    listing = {
+        "key": "news-listing",
+        "publisher": "UN News",
+        "kind": "listing",
+        "url": fsite.url("/en/news"),
+        "languages": ["en"],
+        "pattern": feed["pattern"],
+        **_shipped("un-news-human-rights-en"),  # one page, read alike by both (the registry insists)
+    }
+    ctx = P.context(make_ctx, tmp_path, [feed, listing])
+    report = P.scrape(ctx)
+    assert report.counts()["sources_failed"] == 0
+    (row,) = P.statements(ctx)
+    assert row.url == fsite.url(story_path) and len(row.texts) == 1
+    P.make_all_due(ctx)
+    assert P.scrape(ctx).new_versions == 0 and P.count(ctx, Statement) == 1
+
+
+def test_chrome_only_change_is_not_a_new_version(
+    make_ctx: P.MakeCtx, fsite: LocalSite, tmp_path: pathlib.Path
+) -> None:
+    """un.org/sg has no selectors: a new menu entry, share bar or footer must not version the text."""
+    html = pages.sg_statement("Message", FIRST)
+    fsite.add("/sg/message", html)
+    ctx = P.context(make_ctx, tmp_path, [_feed(fsite, "sg", [fsite.url("/sg/message")])])
+    P.scrape(ctx)
+    redesigned = (
+        html.replace('<li><a href="/en/media">Media</a></li>', '<li><a href="/en/events">Events</a></li>')
+        .replace("Fraud alert.", "Fraud alert. Accessibility.")
+        .replace(">Email</a>", '>Email</a> <a href="https://www.linkedin.com/share">LinkedIn</a>')
+    )
+    assert redesigned != html
+    fsite.add("/sg/message", redesigned)
+    P.make_all_due(ctx)
+    report = P.scrape(ctx)
+    assert report.new_versions == 0 and P.count(ctx, Version) == 1
+    (result,) = report.sources
+    assert result.fetched == 1 and result.unchanged == 1
 
 
 # -- clusters -----------------------------------------------------------------------------------
@@ -385,6 +444,8 @@ def test_sitemap_index_backfills_newest_children_then_only_changed_ones(
                 (fsite.url(f"/en/statements/2026/11/s{n}-{i}"), (now - n * day).isoformat()) for i in range(2)
             ]
             urls.append((fsite.url(f"/en/about/page-{n}"), now.isoformat()))  # not a statement
+            old = (now - 60 * day).isoformat()  # older than max_age_days: not fetched
+            urls.append((fsite.url(f"/en/statements/2025/09/old-{n}"), old))
             fsite.add(path, pages.sitemap(urls), content_type="application/xml")
             children.append((fsite.url(path), lastmod.isoformat()))
         fsite.add("/sitemap.xml", pages.sitemap_index(children), content_type="application/xml")
@@ -408,6 +469,7 @@ def test_sitemap_index_backfills_newest_children_then_only_changed_ones(
     ctx = P.context(make_ctx, tmp_path, [source], backfill_pages=2)
     first = P.scrape(ctx)
     assert first.new_statements == 4, "the two newest children, two statements each"
+    assert not [h for h in fsite.hits if "/old-" in h.path or "/about/" in h.path]
     assert {h.path for h in fsite.hits if h.path.startswith("/sitemap-")} == {
         "/sitemap-0.xml",
         "/sitemap-1.xml",
