@@ -476,32 +476,44 @@ class ScrapePass:
 
     # -- discovery ---------------------------------------------------------------------------
     def _discover_task(self, job: _Job) -> None:
+        job.pending = 1  # discovery itself: the source is finished when this and its items are
         try:
             if job.kind == "page":
-                items = [Item(url=job.urls[0], lang=job.config.get("lang"))]
-                chosen = [(items[0], job.states[url_hash(job.urls[0])])]
                 job.result.discovered = 1
+                self._schedule(
+                    job,
+                    [(Item(url=job.urls[0], lang=job.config.get("lang")), job.states[url_hash(job.urls[0])])],
+                )
             else:
+                known = self._select_known(job)
+                self._schedule(job, known)
                 items = self._discover(job)
                 job.result.discovered = len(items)
-                chosen = self._select(job, items)
+                scheduled = {url_hash(item.url) for item, _ in known}
+                self._schedule(job, self._select(job, items, scheduled, len(known)))
         except (FetchError, DiscoveryError, ExtractionError) as exc:
             job.result.error = str(exc)
             job.http_status = getattr(exc, "status", None)
-            self._finish(job)
-            return
         except Exception as exc:  # a bug must not stop the other sources
             log.exception("source %s crashed in discovery", job.key)
             job.result.error = f"internal error: {type(exc).__name__}: {exc}"
-            self._finish(job)
-            return
+        self._task_done(job)
+
+    def _schedule(self, job: _Job, chosen: list[tuple[Item, UrlState]]) -> None:
         if not chosen:
-            self._finish(job)
             return
-        job.pending = len(chosen)
+        with job.lock:
+            job.pending += len(chosen)
         assert self._scheduler is not None
         for item, state in chosen:
             self._scheduler.submit(host_of(item.url), lambda i=item, s=state: self._item_task(job, i, s))
+
+    def _task_done(self, job: _Job) -> None:
+        with job.lock:
+            job.pending -= 1
+            last = job.pending == 0
+        if last:
+            self._finish(job)
 
     def _discover(self, job: _Job) -> list[Item]:
         discoverer = discoverer_for(job.kind, job.config)
@@ -588,28 +600,15 @@ class ScrapePass:
                 kept.append(item)
         return kept
 
-    def _select(self, job: _Job, items: list[Item]) -> list[tuple[Item, UrlState]]:
-        """New items, changed or due known items, and earlier failures due for a retry."""
+    def _select_known(self, job: _Job) -> list[tuple[Item, UrlState]]:
+        """What the database alone says is due, scheduled before discovery has read anything:
+        earlier failures due for a retry and (listings and feeds) the recent statements due
+        for re-validation. They do not wait for the listing: in a pass of known statements the
+        listing is one more request among theirs, not a round trip in front of them."""
         now = utcnow()
         limit = self.policy.max_items
+        chosen: list[tuple[Item, UrlState]] = []
         with session_scope(self.factory) as session:
-            states = read_states(session, [i.url for i in items])
-            new: list[tuple[Item, UrlState]] = []
-            due: list[tuple[Item, UrlState]] = []
-            for item in items:
-                state = states[url_hash(item.url)]
-                if state.last_success_at is None:
-                    if self._retry_due(state, now) and len(new) < limit:  # new, or failed before
-                        new.append((item, state))
-                elif job.kind == "sitemap":
-                    if item.lastmod is not None and item.lastmod > state.last_success_at:
-                        due.append((item, state))
-                elif (
-                    state.last_fetched_at is None or state.last_fetched_at + self.policy.recheck_after <= now
-                ):
-                    due.append((item, state))
-            listed = set(states)
-            retries: list[tuple[Item, UrlState]] = []
             failed_rows = session.scalars(
                 select(FetchState)
                 .where(
@@ -624,19 +623,13 @@ class ScrapePass:
             )
             entry_hashes = {url_hash(u) for u in job.urls}
             for row in failed_rows:
-                if (
-                    row.url_hash not in listed
-                    and row.url_hash not in entry_hashes
-                    and self._is_item(job, row.url)
-                ):
-                    retries.append(
-                        (Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url))
-                    )
+                if row.url_hash not in entry_hashes and self._is_item(job, row.url):
+                    chosen.append((Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url)))
             if job.kind != "sitemap":
-                # statements that dropped off the listing are still re-validated while young:
-                # corrections and updates happen on the statement page itself. (A statement
-                # known under another URL than the one fetched, after a redirect, is only
-                # re-validated while listed: its identity URL has no fetch history.)
+                # statements are re-validated while young, listed or not: corrections and
+                # updates happen on the statement page itself. (A statement known under another
+                # URL than the one fetched, after a redirect, is only re-validated while listed:
+                # its identity URL has no fetch history.)
                 recent = session.execute(
                     select(Statement.url, FetchState)
                     .join(FetchState, FetchState.url_hash == Statement.url_hash)
@@ -651,9 +644,34 @@ class ScrapePass:
                     .limit(limit)
                 )
                 for url, row in recent:
-                    if url_hash(url) not in listed:
-                        due.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
-        return new + retries + due[:limit]
+                    chosen.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
+        return chosen
+
+    def _select(
+        self, job: _Job, items: list[Item], scheduled: set[str], due_so_far: int
+    ) -> list[tuple[Item, UrlState]]:
+        """After discovery: new items, and listed known items that are due (sitemaps: changed
+        since we last read them), except what ``_select_known`` already scheduled."""
+        now = utcnow()
+        limit = self.policy.max_items
+        with session_scope(self.factory) as session:
+            states = read_states(session, [i.url for i in items])
+        new: list[tuple[Item, UrlState]] = []
+        due: list[tuple[Item, UrlState]] = []
+        for item in items:
+            key = url_hash(item.url)
+            if key in scheduled:
+                continue
+            state = states[key]
+            if state.last_success_at is None:
+                if self._retry_due(state, now) and len(new) < limit:  # new, or failed before
+                    new.append((item, state))
+            elif job.kind == "sitemap":
+                if item.lastmod is not None and item.lastmod > state.last_success_at:
+                    due.append((item, state))
+            elif state.last_fetched_at is None or state.last_fetched_at + self.policy.recheck_after <= now:
+                due.append((item, state))
+        return new + due[: max(0, limit - due_so_far)]
 
     def _is_item(self, job: _Job, url: str) -> bool:
         return job.pattern is None or bool(job.pattern.search(url))
@@ -671,11 +689,7 @@ class ScrapePass:
             log.exception("item %s of %s crashed", item.url, job.key)
             self._item_failed(job, item, state, RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            with job.lock:
-                job.pending -= 1
-                last = job.pending == 0
-            if last:
-                self._finish(job)
+            self._task_done(job)
 
     def _fetch_item(self, job: _Job, item: Item, state: UrlState) -> None:
         try:
