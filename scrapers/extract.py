@@ -582,9 +582,22 @@ def extract(
     """Dispatch on content type (or magic bytes) to the HTML or PDF extractor."""
     if content_type == "application/pdf" or body[:5] == b"%PDF-":
         return extract_pdf(body, url, lang=(config or {}).get("lang"))
+    if content_type and not _readable_as_html(content_type):
+        # a Word file, an image, a video linked as a statement: say what it was, instead of
+        # "no main text" after parsing binary bytes as HTML
+        raise ExtractionError(f"unsupported content type {content_type} (only HTML and PDF are read)")
     if not body.strip():
         raise ExtractionError("empty response body")
     return extract_html(body, url, charset=charset, config=config)
+
+
+def _readable_as_html(content_type: str) -> bool:
+    """Text and markup types, and the type-less octet-stream that misconfigured servers send."""
+    return (
+        content_type.startswith("text/")
+        or content_type in {"application/octet-stream", "application/xml", "application/x-httpd-php"}
+        or content_type.endswith(("+xml", "/xhtml"))
+    )
 
 
 def with_lang(extracted: Extracted, lang: str | None) -> Extracted:

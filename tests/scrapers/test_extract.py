@@ -209,6 +209,23 @@ def test_pdf_statement() -> None:
     assert got.published_at == datetime(2026, 11, 18, 9, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/vnd.openxmlformats-officedocument.wordprocessingml.document", "image/jpeg", "video/mp4"],
+)
+def test_other_documents_are_a_clear_error(content_type: str) -> None:
+    with pytest.raises(ExtractionError, match=f"unsupported content type {content_type}"):
+        extract(b"PK\x03\x04" + bytes(range(256)) * 8, "https://www.ohchr.org/x", content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html", "application/xhtml+xml", "application/octet-stream", ""]
+)
+def test_html_under_any_plausible_type_is_read(content_type: str) -> None:
+    html = pages.sg_statement("Statement", PARAS)
+    assert extract(html.encode(), "https://www.un.org/sg/en/x", content_type=content_type).text == BODY
+
+
 def test_broken_pdf_is_a_clear_error() -> None:
     with pytest.raises(ExtractionError, match="unreadable PDF"):
         extract(b"%PDF-1.4\n garbage", "https://www.un.org/x.pdf", content_type="application/pdf")

@@ -71,6 +71,7 @@ def _publish_faults(site: LocalSite) -> dict[str, str]:
         "error-500": site.url("/news/broken"),
         "robots": site.url("/private/embargoed"),
         "dead-host": "http://127.0.0.1:9/news/dead",  # nothing listens on the discard port
+        "word": site.url("/news/statement.docx"),
     }
     site.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     site.add("/news/good-1", _story("Civic space is shrinking, UN rights chief warns", pages.SG_MESSAGE))
@@ -105,6 +106,11 @@ def _publish_faults(site: LocalSite) -> dict[str, str]:
         content_type="application/pdf",
     )
     site.add("/news/broken", "<h1>Internal Server Error</h1>", status=500)
+    site.add(
+        "/news/statement.docx",
+        b"PK\x03\x04" + b"\x00" * 200,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
     site.add("/private/embargoed", _story("Embargoed", pages.SG_MESSAGE))
     date = "Wed, 18 Nov 2026 10:00:00 GMT"
     site.add(
@@ -147,7 +153,8 @@ def test_every_item_fault_is_recorded_and_the_good_pages_stored_once(
     assert "Embedded tweet" not in good and "photo caption" not in good and "Copyright" not in good
 
     failures = {
-        name: P.fetch_state(ctx, urls[name]) for name in ("no-text", "error-500", "robots", "dead-host")
+        name: P.fetch_state(ctx, urls[name])
+        for name in ("no-text", "error-500", "robots", "dead-host", "word")
     }
     for name, state in failures.items():
         assert state is not None, f"{name}: the failure is on record"
@@ -158,9 +165,10 @@ def test_every_item_fault_is_recorded_and_the_good_pages_stored_once(
     assert failures["error-500"].last_status == 500
     assert (failures["robots"].last_error or "").startswith("robots: disallowed by robots.txt")
     assert (failures["dead-host"].last_error or "").startswith("connection")
+    assert (failures["word"].last_error or "").startswith("unsupported content type application/vnd.openxml")
     assert fsite.hits_for("/private/embargoed") == [], "a disallowed page is never requested"
     assert len(fsite.hits_for("/news/broken")) == 2, "one retry (max_retries=1), then recorded"
-    assert result.failed_items == 4 and len(result.item_errors) == 4
+    assert result.failed_items == 5 and len(result.item_errors) == 5
     assert any("no main text" in e for e in result.item_errors)
 
     health = P.source(ctx, "faults")
