@@ -81,7 +81,10 @@ def check_source(client: PoliteClient, spec: SourceSpec, *, samples: int = 1) ->
         items = [Item(url=spec.url, lang=config.get("lang"))]
     else:
         discoverer = discoverer_for(spec.kind, config)
-        for url in spec.entry_urls:
+        queue = list(spec.entry_urls)
+        children: set[str] = set()
+        while queue:
+            url = queue.pop(0)
             entry = EntryCheck(url=url)
             result.entries.append(entry)
             started = time.monotonic()
@@ -100,6 +103,11 @@ def check_source(client: PoliteClient, spec: SourceSpec, *, samples: int = 1) ->
                 found.warnings,
             )
             items.extend(i for i in found.items if i.url not in {x.url for x in items})
+            if spec.kind == "sitemap" and not found.items and found.next_pages and url not in children:
+                # a sitemap index lists sitemaps, not statements: read its newest child, as a
+                # pass would, before calling the source empty
+                children.add(found.next_pages[0].url)
+                queue.insert(0, found.next_pages[0].url)
     result.first_items = [i.url for i in items[:5]]
     pattern = re.compile(config["pattern"]) if config.get("pattern") else None
     for item in items[: max(0, samples)]:
@@ -120,7 +128,11 @@ def check_source(client: PoliteClient, spec: SourceSpec, *, samples: int = 1) ->
         sample.method = extracted.method
         if pattern is not None and spec.kind == "page" and not pattern.search(item.url):
             sample.error = f"{item.url} does not match the source's pattern"
-    primary_failed = bool(result.entries) and result.entries[0].error is not None
+    primary_failed = bool(result.entries) and (
+        result.entries[0].error is not None
+        # the index answered but its newest sitemap did not: the source yields nothing
+        or (spec.kind == "sitemap" and not items and any(e.error for e in result.entries))
+    )
     if primary_failed or any(s.error for s in result.samples):
         result.verdict = "failed"
     elif not items:

@@ -177,3 +177,45 @@ def test_sources_check_one_key_table_and_unknown_key(cli: Any, fsite: LocalSite)
 
     unknown = cli("sources", "check", "no-such-source")
     assert unknown.exit_code == 2 and "unknown source key" in unknown.output
+
+
+def test_sources_check_reads_a_sitemap_index_down_to_its_newest_sitemap(
+    cli: Any, fsite: LocalSite, tmp_path: pathlib.Path
+) -> None:
+    """An index lists sitemaps, not statements: the check reads the newest child before it
+    would call the source empty (as OHCHR's Drupal sitemap is)."""
+    fsite.add(
+        "/sitemap.xml",
+        pages.sitemap_index(
+            [(fsite.url("/sitemap-old.xml"), "2026-01-01"), (fsite.url("/sitemap-new.xml"), "2026-11-18")]
+        ),
+        content_type="application/xml",
+    )
+    fsite.add(
+        "/sitemap-new.xml",
+        pages.sitemap([(fsite.url("/news/1"), "2026-11-18"), (fsite.url("/about"), "2026-11-18")]),
+        content_type="application/xml",
+    )
+    P.write_registry(
+        tmp_path / "sources.yaml",
+        [
+            {
+                "key": "index",
+                "publisher": "Test Office",
+                "kind": "sitemap",
+                "url": fsite.url("/sitemap.xml"),
+                "languages": ["en"],
+                "pattern": r"/news/\d+",
+            }
+        ],
+    )
+    result = cli("sources", "check", "--json", "index")
+    assert result.exit_code == 0, result.output
+    (check,) = _json_lines(result.output)
+    assert check["verdict"] == "ok" and check["problem"] is None
+    assert [(e["url"].rsplit("/", 1)[-1], e["items"], e["next_pages"]) for e in check["entries"]] == [
+        ("sitemap.xml", 0, 2),
+        ("sitemap-new.xml", 1, 0),
+    ]
+    assert check["samples"][0]["title"] == "Civic space is shrinking"
+    assert fsite.hits_for("/sitemap-old.xml") == []
