@@ -47,6 +47,7 @@ class Theme:
     title: str
     cues: tuple[Cue, ...]
     negatives: dict[str, list[str]]
+    shared_with: dict[str, str] = field(default_factory=dict)  # owner -> why they share cues
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Entry:
     related: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     threshold: float | None = None
+    # Other owners (entry ids, or 'theme:<name>') this entry shares cues with on purpose, and why.
+    shared_with: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,19 @@ def _parse_negatives(raw: Any, owner: str) -> dict[str, list[str]]:
     return {lang: [str(p).strip() for p in raw.get(lang) or []] for lang in LANGS}
 
 
+def _parse_shared(raw: Any, owner: str) -> dict[str, str]:
+    """``{other owner: reason}``: a declared, explained overlap of cues (the linter demands one)."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{owner}: shared_with must map an entry id or 'theme:<name>' to a reason")
+    out: dict[str, str] = {}
+    for other, reason in raw.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise CatalogError(f"{owner}: shared_with {other!r} needs a written reason")
+        out[str(other)] = reason.strip()
+    return out
+
+
 def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise CatalogError("catalog needs a top-level 'entries:' list")
@@ -159,6 +175,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             title=str(raw.get("title", name)),
             cues=tuple(_parse_cues(raw.get("cues"), owner, weights)),
             negatives=_parse_negatives(raw.get("negatives"), owner),
+            shared_with=_parse_shared(raw.get("shared_with"), owner),
         )
     entries: dict[str, Entry] = {}
     for raw in data["entries"]:
@@ -195,6 +212,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             related=tuple(str(r) for r in raw.get("related") or []),
             requires=tuple(str(r) for r in raw.get("requires") or []),
             threshold=float(threshold) if threshold is not None else None,
+            shared_with=_parse_shared(raw.get("shared_with"), cid),
         )
     for entry in entries.values():
         if entry.parent and entry.parent not in entries:
@@ -202,6 +220,13 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
         for other in (*entry.related, *entry.requires):
             if other not in entries:
                 raise CatalogError(f"{entry.id}: related/required id {other!r} is not in the catalog")
+    owners = set(entries) | {f"theme:{name}" for name in themes}
+    for owner, shared in [(e.id, e.shared_with) for e in entries.values()] + [
+        (f"theme:{t.name}", t.shared_with) for t in themes.values()
+    ]:
+        for other in shared:
+            if other not in owners or other == owner:
+                raise CatalogError(f"{owner}: shared_with names {other!r}, which is no other entry or theme")
     return Catalog(
         entries=entries,
         digest=digest,

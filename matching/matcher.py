@@ -6,13 +6,21 @@ How it decides, in order:
    another language (bilingual speeches) is read with that language's stemmer and cues.
 2. Search: every cue is a sequence of stems; one Aho-Corasick automaton per language runs over the
    text encoded one character per content word, so the cost grows with the text, not the catalog.
-   A proximity cue ("veto ~ atrocities") fires when its parts occur within a few words.
+   A proximity cue ("veto ~ atrocities") fires when its parts occur within a few words. A one-word
+   cue must also agree with the text word without inflection (``light_form``): Snowball gives
+   "chiffres" (figures) and "chiffrement" (encryption) one stem, a lone word has no context to
+   tell them apart.
 3. Veto: a negative cue ("climate crisis" for the conflict theme) cancels the hits it overlaps.
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
-   weak 1, scaled by the theme multiplier), a little more for repetition and for the title; it must
-   reach the threshold, which rises slowly with the text's length, and come either from a strong
-   cue or from at least two sentences. Labels are topical: a passing word is not a reference.
-5. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
+   weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
+   Evidence is summed per source (own cues, each theme): the best source counts in full, the
+   others at half, so that passing words from several sub-themes do not add up to a topic; and
+   context themes (multiplier 0.5 or less) support a reference but never make one alone. The sum
+   must reach the threshold, which rises slowly with the text's length, and come either from a
+   strong cue or from at least two sentences. Labels are topical: a passing word is not a reference.
+5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
+   dropped, unless it returns in several sentences or the text names it with its own strong cue.
+6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
    is only ever referenced when the text names the document itself.
 """
 
@@ -37,11 +45,12 @@ from matching.normalize import (
     detect_language,
     is_acronym,
     language_segments,
+    light_form,
     normalise_lang,
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.0"
+MATCHER_VERSION = "rules-2.1"
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"'”’»)\]]*\s+|\n+")
 # Each content word becomes two characters: a "high digit" and a "low digit" of its stem number,
 # from disjoint ranges above the BMP. Two digits keep the automaton's fan-out near sqrt(vocabulary)
@@ -53,10 +62,13 @@ _UNKNOWN = "\x01\x01"  # a content word no cue contains
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
 SHORT_TEXT = 80  # content words: a note this short that names a commitment is about it
-MAX_EVIDENCE = 600
+MAX_EVIDENCE = 600  # characters of evidence kept around the cue
+SOURCE_DAMPING = 0.5  # weight of evidence from an entry's other sources (own cues, themes)
+TITLE_WEIGHT = 2.0  # a cue in the page title counts this many times one in the text
+CONTEXT_FACTOR = 0.5  # themes drawn on at this multiplier or less are context, never the evidence
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
-DOMINANCE = 0.3  # characters of evidence kept around the cue
+DOMINANCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,11 @@ class _CueRec:
     atoms: tuple[int, ...]
     targets: tuple[tuple[str, float], ...]  # (entry id, weight for that entry)
     negative: bool = False
+    # A one-word cue: the inflection-free forms of the words it was written as ("refugee" for
+    # "refugees"); a text word must have one of them, not merely the same stem. None otherwise.
+    forms: frozenset[str] | None = None
+    # entry id -> where the cue comes from for that entry: its own cues, or a theme it draws on
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,6 +142,15 @@ class _LangIndex:
     automaton: Any = None
     cache: StemCache | None = None
     encoder: _Encoder | None = None
+    light: dict[str, str] = field(default_factory=dict)  # raw token -> light_form, bounded
+
+    def light_of(self, raw: str) -> str:
+        form = self.light.get(raw)
+        if form is None:
+            if len(self.light) > 200_000:
+                self.light.clear()
+            form = self.light[raw] = light_form(raw, self.lang)
+        return form
 
     def atom(self, keys: tuple[str, ...]) -> int:
         if keys not in self.atom_ids:
@@ -220,23 +246,38 @@ class Matcher:
         )
         index.cache = StemCache(lang, acronyms)
         # Cues that reduce to the same stems ("executions", "executed") are one cue, counted once.
-        grouped: dict[tuple[tuple[int, ...], bool], dict[str, float]] = defaultdict(dict)
+        grouped: dict[tuple[tuple[int, ...], bool], dict[str, tuple[float, str]]] = defaultdict(dict)
         texts: dict[tuple[tuple[int, ...], bool], str] = {}
+        forms: dict[tuple[tuple[int, ...], bool], set[str]] = defaultdict(set)
         for entry in self.catalog:
-            phrases = [(c.text, w, False) for c, w in self.catalog.weighted_cues(entry) if c.lang == lang]
-            phrases += [(p, 0.0, True) for p in entry.negatives.get(lang, [])]
-            for text, weight, negative in phrases:
+            phrases = [
+                (c.text, w, False, c.owner) for c, w in self.catalog.weighted_cues(entry) if c.lang == lang
+            ]
+            phrases += [(p, 0.0, True, entry.id) for p in entry.negatives.get(lang, [])]
+            for text, weight, negative, owner in phrases:
                 atoms = self._atoms(index, text)
                 if not atoms:
                     continue
                 key = (atoms, negative)
                 texts.setdefault(key, text)
+                word = self._single_word(index, text)
+                if word is not None and not negative:
+                    forms[key].add(light_form(word, lang))
                 targets = grouped[key]
-                targets[entry.id] = max(weight, targets.get(entry.id, 0.0))
+                if entry.id not in targets or weight > targets[entry.id][0]:
+                    targets[entry.id] = (weight, owner)
         for (atoms, negative), targets in grouped.items():
             rec = len(index.cues)
+            key = (atoms, negative)
             index.cues.append(
-                _CueRec(texts[(atoms, negative)], atoms, tuple(sorted(targets.items())), negative)
+                _CueRec(
+                    texts[key],
+                    atoms,
+                    tuple(sorted((cid, weight) for cid, (weight, _) in targets.items())),
+                    negative,
+                    frozenset(forms[key]) if key in forms else None,
+                    {cid: owner for cid, (_, owner) in targets.items()},
+                )
             )
             if len(atoms) == 1:
                 index.single[atoms[0]].append(rec)
@@ -252,6 +293,17 @@ class Matcher:
             index.automaton = automaton
         index.encoder = _Encoder(index)
         return index
+
+    @staticmethod
+    def _single_word(index: _LangIndex, text: str) -> str | None:
+        """The one content word of a one-word cue (not an acronym), else None."""
+        if "~" in text:
+            return None
+        assert index.cache is not None
+        words = [raw for raw in TOKEN_RE.findall(text) if is_acronym(raw) or index.cache[raw]]
+        if len(words) != 1 or is_acronym(words[0]):
+            return None
+        return words[0]
 
     @staticmethod
     def _atoms(index: _LangIndex, text: str) -> tuple[int, ...]:
@@ -287,12 +339,13 @@ class Matcher:
             for end, (atom_id, length) in index.automaton.iter("".join(codes)):
                 last = end // 2
                 atom_hits[atom_id].append((last - length + 1, last))
-            self._resolve(index, atom_hits, found, bounds, title, hits, words - len(content))
+            self._resolve(index, text, atom_hits, found, bounds, title, hits, words - len(content))
         return hits, words
 
     def _resolve(
         self,
         index: _LangIndex,
+        text: str,
         atom_hits: dict[int, list[tuple[int, int]]],
         found: _Offsets,
         bounds: list[int],
@@ -309,7 +362,12 @@ class Matcher:
 
         for atom_id, positions in atom_hits.items():
             for rec in index.single.get(atom_id, ()):
+                forms = index.cues[rec].forms
                 for first, last in positions:
+                    if forms is not None:
+                        raw = text[found.start(first) : found.end(first)]
+                        if index.light_of(raw) not in forms:
+                            continue
                     out.append(make(rec, first, last))
         firsts = {atom: [f for f, _ in positions] for atom, positions in atom_hits.items()}
         reach = self.window + max((len(index.atoms[a]) for a in atom_hits), default=1)
@@ -365,19 +423,23 @@ class Matcher:
             entry = self.catalog.get(cid)
             if entry is None:
                 continue
-            score, strong, sentences = self._score(weighted)
+            score, strong, sentences, core = self._score(entry, weighted)
             threshold = self.min_score if self.min_score is not None else self.catalog.threshold_of(entry)
-            if all(h.title for h, _ in weighted) or score < threshold * length_factor:
+            if all(h.title for h, _ in weighted) or score < threshold * length_factor or not core:
                 continue
             if not strong and sentences < 2:
                 continue
             scores[cid] = (score, sorted(weighted, key=lambda p: (-p[1], p[0].start)))
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
-        top = max((score for cid, (score, _) in scores.items() if self._level(cid) != "family"), default=0.0)
+        # An entry's own strong phrase names the commitment itself and is never pushed out.
+        top = max((scores[cid][0] for cid in scores if self._level(cid) != "family"), default=0.0)
         scores = {
             cid: value
             for cid, value in scores.items()
-            if self._level(cid) != "top" or value[0] >= self.dominance * top or _sustained(value[1])
+            if self._level(cid) != "top"
+            or value[0] >= self.dominance * top
+            or _sustained(value[1])
+            or self._names_it(cid, value[1])
         }
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
@@ -399,24 +461,50 @@ class Matcher:
                 out[cid] = kept
         return out
 
-    def _score(self, weighted: list[tuple[_Hit, float]]) -> tuple[float, bool, int]:
-        """(score, whether a strong cue fired in the text, distinct sentences with hits)."""
+    def _score(self, entry: Entry, weighted: list[tuple[_Hit, float]]) -> tuple[float, bool, int, bool]:
+        """(score, whether a strong cue fired in the text, distinct sentences with hits, core).
+
+        Evidence is summed per source (the entry's own cues, each theme it draws on): the best
+        source counts in full, the others at ``SOURCE_DAMPING``. A statement about justice that
+        mentions women once, discrimination once and a court once is not three times about
+        responsive governance: passing words from several sub-themes do not add up to a topic.
+        A cue in the title counts ``TITLE_WEIGHT`` times: the title says what the text is about.
+        ``core`` is False when all the evidence comes from context themes (drawn on at
+        ``CONTEXT_FACTOR`` or less): context supports a reference, it never makes one. Armed
+        conflict is context for atrocity prevention; a war with no word of atrocities is not it.
+        """
+        cid = entry.id
         per_cue: dict[tuple[str, int], list[tuple[_Hit, float]]] = defaultdict(list)
         for hit, weight in weighted:
             per_cue[(hit.lang, hit.cue)].append((hit, weight))
-        score = 0.0
+        per_source: dict[str, float] = defaultdict(float)
         strong = False
-        for group in per_cue.values():
+        for (lang, cue), group in per_cue.items():
             weight = max(w for _, w in group)
             in_text = sum(1 for h, _ in group if not h.title)
             in_title = any(h.title for h, _ in group)
+            value = 0.0
+            source = self._index[lang].cues[cue].sources.get(cid, "")
             if in_text:
-                score += weight * (1.0 + 0.25 * min(in_text - 1, 4))
+                value += weight * (1.0 + 0.25 * min(in_text - 1, 4))
                 strong = strong or weight >= 4.0
             if in_title:
-                score += weight
+                value += weight * TITLE_WEIGHT
+            per_source[source] += value
         sentences = len({h.sentence for h, _ in weighted if not h.title})
-        return score, strong, sentences
+        core = any(
+            source == cid or entry.themes.get(source.removeprefix("theme:"), 1.0) > CONTEXT_FACTOR
+            for source in per_source
+        )
+        return _damped(per_source), strong, sentences, core
+
+    def _names_it(self, cid: str, weighted: list[tuple[_Hit, float]]) -> bool:
+        """A strong cue of the entry's own (not of a theme it shares) in the text: the text names
+        this commitment itself ("abolish the death penalty"), however much else it is about."""
+        return any(
+            weight >= 4.0 and not hit.title and self._index[hit.lang].cues[hit.cue].sources.get(cid) == cid
+            for hit, weight in weighted
+        )
 
     def _level(self, cid: str) -> str:
         """'top' ids (domains, messages, priorities) compete for a text's attention."""
@@ -507,6 +595,12 @@ def _drop_nested(hits: list[_Hit], index: dict[str, _LangIndex]) -> list[_Hit]:
         if len(index[h.lang].cues[h.cue].atoms) > 1
         or (h.title, h.lang, h.tok_start, h.tok_end) not in covered
     ]
+
+
+def _damped(per_source: dict[str, float]) -> float:
+    """The best source in full, the others at ``SOURCE_DAMPING``."""
+    ranked = sorted(per_source.values(), reverse=True)
+    return ranked[0] + SOURCE_DAMPING * sum(ranked[1:]) if ranked else 0.0
 
 
 def _sustained(weighted: list[tuple[_Hit, float]]) -> bool:

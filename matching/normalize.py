@@ -46,7 +46,8 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Function words only: dropping them must never remove a word a cue depends on.
+# Function words only: dropping them must never remove a word a cue depends on (Spanish "era" is
+# also "era", as in "la era digital", so it stays a content word).
 STOPWORDS: dict[str, frozenset[str]] = {
     "en": _words(
         """a an the of to in on at by for from with without into onto upon about as and or nor but
@@ -72,7 +73,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
         cuales cuyo cuya se su sus le les me te nos os mi mis tu tus nuestro nuestra nuestros nuestras
         vuestro este esta estos estas ese esa esos esas aquel aquella eso esto ello ella ellas el ellos
         en con sin por para sobre entre hacia hasta desde contra segun durante tras ante bajo mediante
-        es son era eran fue fueron ser sido siendo ha han habia haber hay esta estan estaba estar
+        es son eran fue fueron ser sido siendo ha han habia haber hay esta estan estaba estar
         no mas menos muy tambien ya aun todo todos toda todas otro otros otra otras mismo misma mismos
         mismas como cuando donde si asi tal tan debe deben puede pueden sera seran cada"""
     ),
@@ -115,6 +116,41 @@ def fold_plain(text: str) -> str:
 def is_acronym(raw: str) -> bool:
     """An upper-case token of 2-6 letters (ICC, CPI, UPR): matched case-sensitively."""
     return 2 <= len(raw) <= 6 and raw.isupper() and raw.isalpha()
+
+
+def light_form(word: str, lang: str) -> str:
+    """A folded word without its inflection (plural, feminine), keeping derivation.
+
+    Snowball stems derivations together: French "chiffrement" (encryption) and "chiffres"
+    (figures) are both ``chiffr``, Spanish "cifrado" and "cifras" both ``cifr``, English
+    "accountability" and "account" both ``account``. A one-word cue only has that word to go on,
+    so it must agree with the text at this lighter level too; phrases keep full stemming, their
+    other words being context enough.
+    """
+    w = fold_word(word)
+    if lang == "fr":
+        if w.endswith("aux") and len(w) > 4:
+            return w[:-3] + "al"
+        if w.endswith(("s", "x")) and len(w) > 3:
+            w = w[:-1]
+        while w.endswith("e") and len(w) > 3:  # "réfugiée" and "réfugié" fold to refugie(e)
+            w = w[:-1]
+        return w
+    if lang == "es":
+        if w.endswith("s") and len(w) > 3:
+            w = w[:-1]
+        if w.endswith("e") and len(w) > 3 and w[-2] not in "aeiou":  # "migrante(s)"
+            w = w[:-1]
+        if w.endswith(("a", "o")) and len(w) > 3:
+            w = w[:-1]
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        return w[:-1]
+    return w
 
 
 class StemCache(dict[str, str]):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from matching import Matcher, load_catalog
+from matching.catalog import parse_catalog
+from matching.matcher import SOURCE_DAMPING, TITLE_WEIGHT
+from matching.normalize import light_form
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +106,132 @@ def test_a_passing_word_is_not_a_reference(matcher):
         "Delegates thanked the secretariat and noted that conflict over the agenda had been avoided."
     )
     assert matcher.match(text, lang="en", title="Budget committee concludes its session") == []
+
+
+# ---------------------------------------------------------------------------------------- rules
+# Small catalogs built in the test, so each rule is seen on its own.
+
+
+def small_catalog(entries: list[dict], themes: dict | None = None):
+    families = [
+        {"id": f, "title": f"The {f} family document", "cues": {"en": [f"{f} document"]}} for f in FAMILIES
+    ]
+    return parse_catalog(
+        {
+            "defaults": {"level_thresholds": {"top": 5, "action": 4}},
+            "themes": themes or {},
+            "entries": families + entries,
+        }
+    )
+
+
+FAMILIES = ("c2a", "hr75", "ngo")
+
+
+@pytest.mark.parametrize(
+    ("word", "lang", "same_as"),
+    [
+        ("réfugiées", "fr", "réfugié"),
+        ("environnementaux", "fr", "environnementale"),
+        ("migrantes", "es", "migrante"),
+        ("refugiadas", "es", "refugiado"),
+        ("refugees", "en", "refugee"),
+        ("Peines", "fr", "peine"),
+    ],
+)
+def test_light_form_drops_inflection(word, lang, same_as):
+    assert light_form(word, lang) == light_form(same_as, lang)
+
+
+@pytest.mark.parametrize(
+    ("word", "lang", "other"),
+    [("chiffres", "fr", "chiffrement"), ("cifras", "es", "cifrado"), ("account", "en", "accountability")],
+)
+def test_light_form_keeps_derivation_apart(word, lang, other):
+    assert light_form(word, lang) != light_form(other, lang)
+
+
+def test_one_word_cue_needs_the_word_not_just_its_stem():
+    catalog = small_catalog(
+        [
+            {
+                "id": "c2a.7",
+                "parent": "c2a",
+                "title": "Digital rights and encryption",
+                "cues": {"en": {"s": ["encryption"]}, "fr": {"s": ["chiffrement"]}, "es": {"s": ["cifrado"]}},
+            }
+        ]
+    )
+    m = Matcher(catalog)
+    # Snowball gives "chiffres" (figures) and "chiffrement" (encryption) one stem; the guard parts them.
+    assert m.match("Les chiffres publiés hier montrent une hausse.", lang="fr") == []
+    assert m.match("Las cifras oficiales muestran un aumento.", lang="es") == []
+    assert [x.commitment for x in m.match("Le chiffrement protège les sources.", lang="fr")] == ["c2a.7"]
+    assert [x.commitment for x in m.match("El cifrado protege a las fuentes.", lang="es")] == ["c2a.7"]
+    # Inflection still matches, and phrases keep full stemming.
+    assert m.match("Les chiffrements utilisés sont solides.", lang="fr")
+
+
+def test_evidence_from_several_sources_is_damped():
+    themes = {
+        "a": {"title": "First theme of the test", "cues": {"en": {"s": ["alpha phrase"]}}},
+        "b": {"title": "Second theme of the test", "cues": {"en": {"s": ["beta phrase"]}}},
+    }
+    entry = {
+        "id": "ngo.1",
+        "parent": "ngo",
+        "title": "An entry on two themes",
+        "themes": {"a": 1.0, "b": 1.0},
+    }
+    m = Matcher(small_catalog([entry], themes))
+    one = m.match("The alpha phrase was heard.", lang="en")
+    both = m.match("The alpha phrase was heard. The beta phrase was heard.", lang="en")
+    assert one[0].score == 4.0
+    assert both[0].score == 4.0 + SOURCE_DAMPING * 4.0
+
+
+def test_context_themes_support_but_never_make_a_reference():
+    themes = {
+        "war": {"title": "Armed conflict as context", "cues": {"en": {"s": ["armed conflict"]}}},
+    }
+    entry = {
+        "id": "ngo.3",
+        "parent": "ngo",
+        "title": "Preventing mass atrocities",
+        "themes": {"war": 0.5},
+        "cues": {"en": {"m": ["atrocities"]}},
+    }
+    m = Matcher(small_catalog([entry], themes))
+    war_only = "The armed conflict goes on. Another armed conflict began. Armed conflict everywhere."
+    assert m.match(war_only, lang="en") == []
+    with_own = war_only + " Atrocities were reported. Atrocities must stop."
+    assert [x.commitment for x in m.match(with_own, lang="en")] == ["ngo.3"]
+
+
+def test_a_cue_in_the_title_counts_double():
+    entry = {
+        "id": "ngo.8",
+        "parent": "ngo",
+        "title": "End the death penalty",
+        "cues": {"en": {"s": ["executions"]}},
+    }
+    m = Matcher(small_catalog([entry]))
+    text = "Executions rose. Executions were reported in two more countries."
+    plain = m.match(text, lang="en")[0].score
+    titled = m.match(text, lang="en", title="Executions on the rise")[0].score
+    assert titled == plain + 4 * TITLE_WEIGHT
+
+
+def test_an_entry_naming_itself_survives_a_dominant_topic(matcher):
+    text = (
+        "The High Commissioner warned that restrictions on civic space are spreading. Human rights "
+        "defenders who cooperate with the United Nations face reprisals. Civic space is shrinking.\n"
+        "She also called on all States to abolish the death penalty."
+    )
+    found = ids(matcher.match(text, lang="en", title="Civic space must be protected"))
+    assert {"c2a.4", "ngo.8"} <= found
+
+
+def test_stopwords_do_not_turn_phrases_into_single_words(matcher):
+    # "era" is a content word in Spanish: "la era digital" is not any "digital".
+    assert "c2a.7" not in ids(matcher.match("El plan digital del ministerio se presentó ayer.", lang="es"))
