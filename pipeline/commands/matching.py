@@ -31,6 +31,8 @@ def _open(path: str, mode: str) -> Iterator[TextIO]:
     """A file, or stdin/stdout for '-'; UTF-8 either way."""
     if path == "-":
         stream = sys.stdin if "r" in mode else sys.stdout
+        if hasattr(stream, "reconfigure"):  # whatever the locale says
+            stream.reconfigure(encoding="utf-8")
         yield stream
         if "w" in mode:
             stream.flush()
@@ -52,6 +54,33 @@ def _reference(match: Any) -> dict[str, Any]:
     }
 
 
+def _parse_line(line: str) -> dict[str, Any]:
+    """One input line as a row, or a ValueError that says plainly what is wrong with it."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(row, dict):
+        raise ValueError(
+            f"expected a JSON object {{id, text, lang?, title?, url?}}, got {type(row).__name__}"
+        )
+    if not isinstance(row.get("text"), str):
+        raise ValueError("the object has no string 'text'")
+    for key in ("lang", "title"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            raise ValueError(f"'{key}' must be a string or absent")
+    return row
+
+
+def _id_of(line: str) -> Any:
+    """The 'id' of a line that could not be matched, when it has one."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row.get("id") if isinstance(row, dict) else None
+
+
 @app.command("match")
 def match_cmd(
     input_path: str = typer.Option(
@@ -62,7 +91,12 @@ def match_cmd(
         None, "--catalog", help="Another catalog YAML (default: the configured one)."
     ),
 ) -> None:
-    """Match statements line by line (streams: memory stays flat however large the file)."""
+    """Match statements line by line (streams: memory stays flat however large the file).
+
+    Each output line is written and flushed as soon as its input line is matched, so the command
+    can sit in a pipe. A bad line is reported on stderr with its number, written out with an
+    'error' key, and the run goes on; the exit status is 1 if any line was bad.
+    """
     matcher = _matcher(catalog)
     bad = 0
     with _open(input_path, "r") as source, _open(output_path, "w") as sink:
@@ -70,16 +104,15 @@ def match_cmd(
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                    raise ValueError("each line must be an object with a string 'text'")
+                row = _parse_line(line)
                 matches = matcher.match(row["text"], lang=row.get("lang"), title=row.get("title"))
                 out: dict[str, Any] = {"id": row.get("id"), "references": [_reference(m) for m in matches]}
-            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            except ValueError as exc:
                 bad += 1
-                err_console.print(f"[red]line {number}:[/red] {exc}")
-                out = {"id": None, "line": number, "error": str(exc), "references": []}
+                err_console.print(f"[red]line {number}:[/red] {exc}", markup=True, highlight=False)
+                out = {"id": _id_of(line), "line": number, "error": str(exc), "references": []}
             sink.write(json.dumps(out, ensure_ascii=False) + "\n")
+            sink.flush()
     if bad:
         err_console.print(f"{bad} line(s) could not be matched; they are marked with 'error' in the output")
         raise typer.Exit(1)
