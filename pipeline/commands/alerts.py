@@ -206,19 +206,17 @@ def alerts_list(
             if part
         )
         table = Table(
-            "id",
-            "created (UTC)",
-            "kind",
-            "status",
-            "about",
-            "channel",
-            "tries",
-            "outcome",
             title=Text(f"Alert outbox{f' ({filters})' if filters else ''}"),
             caption=f"{len(rows)} of {total} shown, newest first"
             + (" (--limit for more)" if total > len(rows) else ""),
             show_lines=True,
         )
+        for name in ("id", "created (UTC)", "kind", "status"):
+            table.add_column(name, no_wrap=True, justify="right" if name == "id" else "left")
+        table.add_column("about", ratio=3, min_width=30, overflow="fold")
+        table.add_column("channel", ratio=1)
+        table.add_column("tries", no_wrap=True, justify="right")
+        table.add_column("outcome", ratio=2, min_width=16, overflow="fold")
         for row in rows:
             about = Text(describe(row))
             if (row.payload or {}).get("resend_of"):
@@ -593,16 +591,6 @@ def commitments_status(
     for _, shown, _ in rows:
         counts[shown] = counts.get(shown, 0) + 1
     table = Table(
-        "id",
-        "commitment",
-        "status",
-        "since",
-        "last reference",
-        "gap",
-        "usual gap",
-        "threshold",
-        "sources",
-        "note",
         title="Commitments",
         caption=(
             ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
@@ -611,11 +599,19 @@ def commitments_status(
         ),
         show_lines=True,
     )
+    table.add_column("id", no_wrap=True)
+    table.add_column("commitment", ratio=2, min_width=16)
+    table.add_column("status", no_wrap=True)
+    table.add_column("since", no_wrap=True)
+    table.add_column("last reference", ratio=3, min_width=20, overflow="fold")
+    for name in ("gap", "usual gap", "threshold", "sources"):
+        table.add_column(name, no_wrap=True, justify="right")
+    table.add_column("note", ratio=2, min_width=12)
     for state, shown, extra in rows:
         until = muted_until(state.commitment_id, mutes)
         threshold = "-" if state.threshold_days is None else f"{state.threshold_days} d"
         if extra.get("threshold_source") == "default":
-            threshold += " (default)"
+            threshold += "\n(default)"
         table.add_row(
             state.commitment_id,
             Text(state.title),
