@@ -51,7 +51,9 @@ from matching.normalize import (
 )
 
 MATCHER_VERSION = "rules-2.1"
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"'”’»)\]]*\s+|\n+")
+# A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
+# break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
+_SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
 # Each content word becomes two characters: a "high digit" and a "low digit" of its stem number,
 # from disjoint ranges above the BMP. Two digits keep the automaton's fan-out near sqrt(vocabulary)
 # (a 100x catalog would otherwise put tens of thousands of children under the root and slow every
@@ -423,9 +425,13 @@ class Matcher:
             entry = self.catalog.get(cid)
             if entry is None:
                 continue
-            score, strong, sentences, core = self._score(entry, weighted)
             threshold = self.min_score if self.min_score is not None else self.catalog.threshold_of(entry)
-            if all(h.title for h, _ in weighted) or score < threshold * length_factor or not core:
+            threshold *= length_factor
+            # Most entries touched by a text have a word or two: no score of theirs can reach it.
+            if sum(w * TITLE_WEIGHT if h.title else w for h, w in weighted) < threshold:
+                continue
+            score, strong, sentences, core = self._score(entry, weighted)
+            if all(h.title for h, _ in weighted) or score < threshold or not core:
                 continue
             if not strong and sentences < 2:
                 continue
@@ -454,7 +460,10 @@ class Matcher:
                 (vetoes[cid].append(hit) if rec.negative else positive[cid].append((hit, weight)))
         out: dict[str, list[tuple[_Hit, float]]] = {}
         for cid, weighted in positive.items():
-            bad = vetoes.get(cid, [])
+            bad = vetoes.get(cid)
+            if not bad:
+                out[cid] = weighted
+                continue
             # Nested phrases were already resolved across all cues (``_drop_nested``).
             kept = [(hit, weight) for hit, weight in weighted if not any(_overlaps(hit, v) for v in bad)]
             if kept:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -85,10 +86,13 @@ _DETECT = {
     "fr": _words("le les des et du est une dans pour que sur au aux qui sont avec ont cette ces"),
     "es": _words("el los las del y es una por para con que se al su sus como sobre esta"),
 }
-_DETECT_RES = {
-    lang: re.compile(r"(?<![^\W\d_])(?:" + "|".join(sorted(words)) + r")(?![^\W\d_])")
-    for lang, words in _DETECT.items()
+# A word two languages share ("que") says nothing about which one a passage is in.
+_DETECT_LANGS = {
+    word: langs[0]
+    for word in set().union(*_DETECT.values())
+    if len(langs := [lang for lang in LANGS if word in _DETECT[lang]]) == 1
 }
+_WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=3)
@@ -211,8 +215,11 @@ def phrase_keys(phrase: str, lang: str, cache: StemCache | None = None) -> list[
 
 def language_votes(text: str) -> dict[str, int]:
     """How many frequent function words of each language the text holds."""
-    lowered = text.lower()
-    return {lang: len(pattern.findall(lowered)) for lang, pattern in _DETECT_RES.items()}
+    counts = Counter(_WORD_RE.findall(text.lower()))  # counted in C
+    votes = dict.fromkeys(LANGS, 0)
+    for word in counts.keys() & _DETECT_LANGS.keys():
+        votes[_DETECT_LANGS[word]] += counts[word]
+    return votes
 
 
 def detect_language(text: str, default: str = "en", *, min_votes: int = 3) -> str:
