@@ -8,21 +8,27 @@ triggers ``pledgewatch_scrape`` through the REST API and waits for the message t
 Slack through the Asset chain scrape -> match -> alerts: no downstream DAG is triggered by hand.
 
 Prints one JSON line: {"seconds": ..., "target_s": 60, ...}. Target: <= 60 s on this machine.
+``delivered_by`` is the run type of the ``pledgewatch_alerts`` run that sent the message (its
+``deliver`` task's counts, read back through the REST API): ``through_assets`` is true only when
+the match run was Asset-triggered and the delivery came from an Asset-triggered run, not the timer.
+The Airflow processes are stopped (``stop_s``) before the line is printed; the work directory
+is removed after a success and kept, with the Airflow log, after a failure.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._airflow import Airflow, stop_on_sigterm  # noqa: E402
+from bench._airflow import Airflow, stop_on_sigterm, workdir  # noqa: E402
 from tests.support import pages  # noqa: E402
 from tests.support.site import LocalSite  # noqa: E402
 from tests.support.slack import FakeSlack  # noqa: E402
@@ -52,13 +58,35 @@ def listing(site: LocalSite, with_weapons: bool) -> None:
     site.add("/en/press-releases", pages.listing(items))
 
 
+def delivered(airflow: Airflow, run_id: str) -> bool:
+    """Whether this pledgewatch_alerts run sent something (its deliver task's counts)."""
+    path = (
+        f"/api/v2/dags/pledgewatch_alerts/dagRuns/{quote(run_id, safe='')}"
+        "/taskInstances/deliver/xcomEntries/return_value"
+    )
+    status, body = airflow.request("GET", path)
+    if status != 200:
+        return False
+    value = json.loads(body).get("value") or {}
+    if isinstance(value, str):  # serialized: JSON, or the repr of a dict
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = ast.literal_eval(value)
+    return bool(value.get("sent"))
+
+
 def main() -> None:
+    with workdir("pw-latency-") as work:  # removed after a success, kept (with the logs) after a failure
+        measure(work)
+
+
+def measure(work: Path) -> None:
     site, slack = LocalSite(), FakeSlack()
     site.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
     site.add("/en/press-releases/2026/11/budget", BUDGET)
     site.add("/en/press-releases/2026/11/weapons", WEAPONS)
     listing(site, with_weapons=False)
-    work = Path(tempfile.mkdtemp(prefix="pw-latency-"))
     registry = work / "sources.yaml"
     registry.write_text(
         pages.registry(
@@ -101,6 +129,7 @@ def main() -> None:
         airflow.wait_idle(CHAIN)
         assert not slack.messages, "the baseline statement must not alert"
 
+        before = {d: {r["dag_run_id"] for r in airflow.runs(d)} for d in CHAIN[1:]}
         listing(site, with_weapons=True)
         t0 = time.monotonic()
         run_id = airflow.trigger("pledgewatch_scrape", {"force": True})
@@ -112,8 +141,20 @@ def main() -> None:
         assert "c2a.7.4" in slack.messages[0]["text"]
         airflow.wait_idle(CHAIN)
         runs = {d: sorted(r["run_type"] for r in airflow.runs(d)) for d in CHAIN}
+        # the runs the new statement caused downstream, and the one that delivered: the Asset chain, not a timer
+        chain = {
+            d: sorted(r["run_type"] for r in airflow.runs(d) if r["dag_run_id"] not in before[d])
+            for d in before
+        }
+        delivered_by = sorted(
+            r["run_type"]
+            for r in airflow.runs("pledgewatch_alerts")
+            if r["dag_run_id"] not in before["pledgewatch_alerts"] and delivered(airflow, r["dag_run_id"])
+        )
     finally:
+        stopping = time.monotonic()
         airflow.stop()
+        stop_s = time.monotonic() - stopping
         site.close()
         slack.close()
     print(
@@ -124,7 +165,12 @@ def main() -> None:
                 "within_target": seconds <= TARGET_S,
                 "scrape_run": run_id,
                 "run_types": runs,
+                "after_trigger": chain,
+                "delivered_by": delivered_by,
+                "through_assets": "asset_triggered" in chain["pledgewatch_match"]
+                and delivered_by == ["asset_triggered"],
                 "startup_s": round(startup_s, 1),
+                "stop_s": round(stop_s, 1),
                 "executor": "LocalExecutor (airflow standalone, parallelism 4)",
             }
         )

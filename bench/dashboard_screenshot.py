@@ -36,10 +36,8 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._airflow import Airflow, stop_on_sigterm, stop_process_group  # noqa: E402
+from bench._airflow import Airflow, stop_on_sigterm, stop_process_group, workdir  # noqa: E402
 
 ARTIFACTS = ROOT / "bench" / "artifacts"
 CHROMIUM = os.environ.get("PLEDGEWATCH_CHROMIUM", "chromium")
@@ -590,18 +588,6 @@ DOM_FACTS = """(() => {
 })()"""
 
 
-@contextlib.contextmanager
-def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="pw-dashboard-"))
-    try:
-        yield path
-    except BaseException:
-        print(f"(work files kept in {path})", file=sys.stderr)
-        raise
-    else:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def main() -> None:
     from sqlalchemy import select
 
@@ -618,7 +604,7 @@ def main() -> None:
     t0 = time.monotonic()
     checks = Checks()
     shots: dict[str, dict[str, Any]] = {}
-    with workdir() as work:
+    with workdir("pw-dashboard-") as work:
         url = f"sqlite:///{work / 'pledgewatch.db'}"
         upgrade_database(url)
         now = utcnow()

@@ -112,7 +112,8 @@ def pledgewatch_match():
         assets=(NEW_REFERENCES | OWED_ALERTS),
     ),
     doc_md="Delivers the alert outbox (Slack, or the task log without Slack): on new references, "
-    "on alerts owed by the quiet check, and on a short timer to retry what Slack refused.",
+    "on alerts owed by the quiet check, and on a short timer to retry what Slack refused. "
+    "Source-health alerts (failing / recovered) are owed here, so they wait at most one timer period.",
     **COMMON,
 )
 def pledgewatch_alerts():
@@ -126,8 +127,8 @@ def pledgewatch_alerts():
 @dag(
     dag_id="pledgewatch_quiet",
     schedule=CronTriggerTimetable(SETTINGS.quiet_check_cron, timezone="UTC"),
-    doc_md="Daily: commitment statuses (quiet / resumed / unknown) and digests; "
-    "emits `pledgewatch_owed_alerts` when it queued alerts.",
+    doc_md="Daily: commitment statuses (active / quiet / unknown / never, and resumed alerts) and digests; "
+    "emits `pledgewatch_owed_alerts` when it queued alerts (source health is checked by `pledgewatch_alerts`).",
     **COMMON,
 )
 def pledgewatch_quiet():

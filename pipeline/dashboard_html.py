@@ -188,7 +188,7 @@ def commitments_page(
         for s, n in sorted(by_status.items(), key=lambda item: _status_order(item[0]))
     )
     if status is not None:
-        summary += f'<a href="{esc(base)}/">show all {len(rows)}</a>'
+        summary += f'<span><a href="{esc(base)}/">show all {len(rows)}</a></span>'
         rows = [r for r in rows if r.status == status]
     head = "".join(f'<th class="n">{d} d</th>' for d in WINDOWS)
     body_rows = []
