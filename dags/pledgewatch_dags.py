@@ -39,6 +39,10 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=15),
+    # A hung task (a host that trickles bytes forever past every socket timeout, a locked
+    # database) must not hold max_active_runs=1 for ever: it fails, is retried, and is notified.
+    # An hour is far above a real batch (politeness-bound: ~200 pages per source at 2 per host).
+    "execution_timeout": timedelta(hours=1),
     "on_failure_callback": steps.notify_failure,
 }
 COMMON = {

@@ -63,6 +63,7 @@ def test_dagbag_imports_cleanly_with_expected_schedules(dagbag):
         assert dag.max_active_runs == 1 and dag.catchup is False
         for t in dag.tasks:
             assert t.retries == 3 and t.retry_exponential_backoff
+            assert t.execution_timeout == timedelta(hours=1), "a hung task may not hold the DAG for ever"
             assert t.on_failure_callback, f"{dag.dag_id}.{t.task_id} notifies failures"
 
 
