@@ -15,9 +15,11 @@ How it decides, in order:
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
    Evidence is summed per source (own cues, each theme): the best source counts in full, the
    others at half, so that passing words from several sub-themes do not add up to a topic; and
-   context themes (multiplier 0.5 or less) support a reference but never make one alone. The sum
-   must reach the threshold, which rises slowly with the text's length, and come either from a
-   strong cue or from at least two sentences. Labels are topical: a passing word is not a reference.
+   context themes (multiplier 0.5 or less) support a reference but never make one alone, nor do
+   weak cues. The sum must reach the threshold, which rises slowly with the text's length (one
+   strong cue of the entry's own, not of a shared theme, is enough: it names the commitment), and
+   come either from a strong cue or from at least two sentences. Labels are topical: a passing
+   word is not a reference.
 5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
    dropped, unless it returns in several sentences or the text names it with its own strong cue.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
@@ -67,6 +69,8 @@ SHORT_TEXT = 80  # content words: a note this short that names a commitment is a
 MAX_EVIDENCE = 600  # characters of evidence kept around the cue
 SOURCE_DAMPING = 0.5  # weight of evidence from an entry's other sources (own cues, themes)
 TITLE_WEIGHT = 2.0  # a cue in the page title counts this many times one in the text
+STRONG = 4.0  # the weight of a strong cue
+WEAK = 1.0  # a cue of this weight or less (a weak cue) never makes a reference on its own
 CONTEXT_FACTOR = 0.5  # themes drawn on at this multiplier or less are context, never the evidence
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
@@ -428,12 +432,16 @@ class Matcher:
             threshold = self.min_score if self.min_score is not None else self.catalog.threshold_of(entry)
             threshold *= length_factor
             # Most entries touched by a text have a word or two: no score of theirs can reach it.
-            if sum(w * TITLE_WEIGHT if h.title else w for h, w in weighted) < threshold:
+            if sum(w * TITLE_WEIGHT if h.title else w for h, w in weighted) < min(threshold, STRONG):
                 continue
             score, strong, sentences, core = self._score(entry, weighted)
+            if self._names_it(cid, weighted):  # its own strong phrase is enough
+                threshold = min(threshold, STRONG)
             if all(h.title for h, _ in weighted) or score < threshold or not core:
                 continue
             if not strong and sentences < 2:
+                continue
+            if max(w for _, w in weighted) <= WEAK:  # weak cues only ever add to other evidence
                 continue
             scores[cid] = (score, sorted(weighted, key=lambda p: (-p[1], p[0].start)))
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.

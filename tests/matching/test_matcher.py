@@ -235,3 +235,36 @@ def test_an_entry_naming_itself_survives_a_dominant_topic(matcher):
 def test_stopwords_do_not_turn_phrases_into_single_words(matcher):
     # "era" is a content word in Spanish: "la era digital" is not any "digital".
     assert "c2a.7" not in ids(matcher.match("El plan digital del ministerio se presentó ayer.", lang="es"))
+
+
+def test_weak_cues_alone_never_make_a_reference():
+    entry = {
+        "id": "c2a.6",
+        "parent": "c2a",
+        "title": "Multilateral human rights action",
+        "cues": {"en": {"w": ["General Assembly", "Member States"], "m": ["multilateralism"]}},
+    }
+    m = Matcher(small_catalog([entry]))
+    weak = (
+        "The General Assembly met. Member States spoke. The General Assembly adjourned. Member States left."
+    )
+    assert m.match(weak, lang="en", title="General Assembly: Member States meet") == []
+    assert m.match(weak + " Multilateralism was praised.", lang="en")
+
+
+def test_one_strong_phrase_of_its_own_is_enough_in_a_longer_text():
+    """ "The universal abolition of the death penalty" names the commitment, even in passing."""
+    entry = {
+        "id": "ngo.8",
+        "parent": "ngo",
+        "title": "End the death penalty",
+        "cues": {"en": {"s": ["death penalty"]}},
+    }
+    theme = {"civic": {"title": "A theme for this test", "cues": {"en": {"s": ["shared phrase"]}}}}
+    other = {"id": "ngo.5", "parent": "ngo", "title": "A second entry on a theme", "themes": {"civic": 1.0}}
+    m = Matcher(small_catalog([entry, other], theme))
+    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    found = ids(m.match(filler + " They also called for the abolition of the death penalty.", lang="en"))
+    assert found == {"ngo.8"}
+    # a strong phrase of a shared theme, once in a long text, is not enough
+    assert m.match(filler + " They also mentioned the shared phrase.", lang="en") == []
