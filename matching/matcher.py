@@ -204,7 +204,7 @@ class _Encoder(dict[str, str]):
         return char
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     cue: int  # index into the language's cue records
     lang: str
@@ -214,6 +214,33 @@ class _Hit:
     end: int
     sentence: int
     title: bool = False
+
+
+_Key = tuple[str, int]  # (language, cue record)
+
+
+@dataclass(slots=True)
+class _Group:
+    """The hits of one cue for one entry."""
+
+    weight: float  # the cue's weight for the entry
+    source: str  # the entry's own id, or 'theme:<name>'
+    hits: list[_Hit] = field(default_factory=list)  # in the text, in order
+    in_title: bool = False
+
+
+@dataclass(slots=True)
+class _Evidence:
+    """What a text holds for one entry, as the decision rules need it."""
+
+    score: float
+    groups: dict[_Key, _Group]  # the hits, per cue
+    strong: bool  # a strong cue in the text
+    sentences: int  # distinct sentences of the text with a hit
+    core: bool  # some evidence is not mere context (own cues or a theme drawn on above 0.5)
+    names_it: bool  # a strong cue of the entry's own in the text: the text names the commitment
+    sustained: bool  # strong cues in two or more sentences: a theme the text returns to
+    heaviest: float  # the weight of its strongest cue
 
 
 class Matcher:
@@ -375,15 +402,24 @@ class Matcher:
                         if index.light_of(raw) not in forms:
                             continue
                     out.append(make(rec, first, last))
-        firsts = {atom: [f for f, _ in positions] for atom, positions in atom_hits.items()}
-        reach = self.window + max((len(index.atoms[a]) for a in atom_hits), default=1)
+        firsts: dict[int, list[int]] = {}
+        reach = 0
         for anchor in atom_hits:
             for rec in index.multi.get(anchor, ()):
                 atoms = index.cues[rec].atoms
                 if any(a not in atom_hits for a in atoms):
                     continue
-                for first, last in atom_hits[anchor]:
-                    span = self._near(atoms[1:], first, last, atom_hits, firsts, reach)
+                if not reach:
+                    reach = self.window + max(len(index.atoms[a]) for a in atom_hits)
+                # Walk the part the text holds least often ("human rights ~ digital space" from
+                # each "digital space", not from every "human rights" of a rights statement).
+                pivot = min(atoms, key=lambda a: len(atom_hits[a]))
+                others = tuple(a for a in atoms if a != pivot)
+                for a in others:
+                    if a not in firsts:
+                        firsts[a] = [f for f, _ in atom_hits[a]]
+                for first, last in atom_hits[pivot]:
+                    span = self._near(others, first, last, atom_hits, firsts, reach)
                     if span is not None:
                         out.append(make(rec, min(first, span[0]), max(last, span[1])))
 
@@ -422,64 +458,74 @@ class Matcher:
         if title:
             title_hits, _ = self._scan(title, [(page_lang, 0, len(title))], [0], title=True)
             hits += title_hits
-        by_entry = self._per_entry(_drop_nested(hits, self._index))
-        scores: dict[str, tuple[float, list[tuple[_Hit, float]]]] = {}
+        by_entry, bounds_of = self._per_entry(_drop_nested(hits, self._index))
+        scores: dict[str, _Evidence] = {}
         length_factor = _length_factor(words, self.reference_length)
-        for cid, weighted in by_entry.items():
+        for cid, groups in by_entry.items():
             entry = self.catalog.get(cid)
             if entry is None:
                 continue
             threshold = self.min_score if self.min_score is not None else self.catalog.threshold_of(entry)
             threshold *= length_factor
             # Most entries touched by a text have a word or two: no score of theirs can reach it.
-            if sum(w * TITLE_WEIGHT if h.title else w for h, w in weighted) < min(threshold, STRONG):
+            if bounds_of[cid] < min(threshold, STRONG):
                 continue
-            score, strong, sentences, core = self._score(entry, weighted)
-            if self._names_it(cid, weighted):  # its own strong phrase is enough
+            ev = self._score(entry, groups)
+            if ev.names_it:  # its own strong phrase is enough
                 threshold = min(threshold, STRONG)
-            if all(h.title for h, _ in weighted) or score < threshold or not core:
+            if not ev.sentences or ev.score < threshold or not ev.core:
                 continue
-            if not strong and sentences < 2:
+            if not ev.strong and ev.sentences < 2:
                 continue
-            if max(w for _, w in weighted) <= WEAK:  # weak cues only ever add to other evidence
+            if ev.heaviest <= WEAK:  # weak cues only ever add to other evidence
                 continue
-            scores[cid] = (score, sorted(weighted, key=lambda p: (-p[1], p[0].start)))
+            scores[cid] = ev
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
         # An entry's own strong phrase names the commitment itself and is never pushed out.
-        top = max((scores[cid][0] for cid in scores if self._level(cid) != "family"), default=0.0)
+        top = max((ev.score for cid, ev in scores.items() if self._level(cid) != "family"), default=0.0)
         scores = {
-            cid: value
-            for cid, value in scores.items()
-            if self._level(cid) != "top"
-            or value[0] >= self.dominance * top
-            or _sustained(value[1])
-            or self._names_it(cid, value[1])
+            cid: ev
+            for cid, ev in scores.items()
+            if self._level(cid) != "top" or ev.score >= self.dominance * top or ev.sustained or ev.names_it
         }
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
 
-    def _per_entry(self, hits: list[_Hit]) -> dict[str, list[tuple[_Hit, float]]]:
-        """Hits per entry with their weight for it, after negative vetoes and nested phrases."""
-        positive: dict[str, list[tuple[_Hit, float]]] = defaultdict(list)
+    def _per_entry(self, hits: list[_Hit]) -> tuple[dict[str, dict[_Key, _Group]], dict[str, float]]:
+        """Per entry, its hits grouped by cue (after negative vetoes; nested phrases were already
+        resolved across all cues by ``_drop_nested``); and per entry an upper bound of the score
+        those hits can make (every hit counted in full), to skip the hopeless ones cheaply."""
         vetoes: dict[str, list[_Hit]] = defaultdict(list)
+        # Hits per cue first: the hits of a theme cue are the same for every entry drawing on it.
+        per_cue: dict[_Key, tuple[_CueRec, list[_Hit], list[_Hit]]] = {}
         for hit in hits:
-            rec = self._index[hit.lang].cues[hit.cue]
+            key = (hit.lang, hit.cue)
+            found = per_cue.get(key)
+            if found is None:
+                rec = self._index[hit.lang].cues[hit.cue]
+                if rec.negative:
+                    for cid, _ in rec.targets:
+                        vetoes[cid].append(hit)
+                    continue
+                found = per_cue[key] = (rec, [], [])
+            (found[2] if hit.title else found[1]).append(hit)
+        out: dict[str, dict[_Key, _Group]] = defaultdict(dict)
+        bound: dict[str, float] = defaultdict(float)
+        for key, (rec, in_text, in_title) in per_cue.items():
             for cid, weight in rec.targets:
-                (vetoes[cid].append(hit) if rec.negative else positive[cid].append((hit, weight)))
-        out: dict[str, list[tuple[_Hit, float]]] = {}
-        for cid, weighted in positive.items():
-            bad = vetoes.get(cid)
-            if not bad:
-                out[cid] = weighted
-                continue
-            # Nested phrases were already resolved across all cues (``_drop_nested``).
-            kept = [(hit, weight) for hit, weight in weighted if not any(_overlaps(hit, v) for v in bad)]
-            if kept:
-                out[cid] = kept
-        return out
+                text_hits, title_hits = in_text, in_title
+                if cid in vetoes:
+                    bad = vetoes[cid]
+                    text_hits = [h for h in in_text if not any(_overlaps(h, v) for v in bad)]
+                    title_hits = [h for h in in_title if not any(_overlaps(h, v) for v in bad)]
+                    if not text_hits and not title_hits:
+                        continue
+                out[cid][key] = _Group(weight, rec.sources.get(cid, ""), text_hits, bool(title_hits))
+                bound[cid] += weight * (len(text_hits) + (TITLE_WEIGHT if title_hits else 0.0))
+        return out, bound
 
-    def _score(self, entry: Entry, weighted: list[tuple[_Hit, float]]) -> tuple[float, bool, int, bool]:
-        """(score, whether a strong cue fired in the text, distinct sentences with hits, core).
+    def _score(self, entry: Entry, groups: dict[_Key, _Group]) -> _Evidence:
+        """The evidence for ``entry``, from its hits grouped by cue.
 
         Evidence is summed per source (the entry's own cues, each theme it draws on): the best
         source counts in full, the others at ``SOURCE_DAMPING``. A statement about justice that
@@ -491,36 +537,37 @@ class Matcher:
         conflict is context for atrocity prevention; a war with no word of atrocities is not it.
         """
         cid = entry.id
-        per_cue: dict[tuple[str, int], list[tuple[_Hit, float]]] = defaultdict(list)
-        for hit, weight in weighted:
-            per_cue[(hit.lang, hit.cue)].append((hit, weight))
         per_source: dict[str, float] = defaultdict(float)
-        strong = False
-        for (lang, cue), group in per_cue.items():
-            weight = max(w for _, w in group)
-            in_text = sum(1 for h, _ in group if not h.title)
-            in_title = any(h.title for h, _ in group)
-            value = 0.0
-            source = self._index[lang].cues[cue].sources.get(cid, "")
+        sentences: set[int] = set()
+        strong_sentences: set[int] = set()
+        strong = names_it = False
+        heaviest = 0.0
+        for group in groups.values():
+            weight, in_text = group.weight, len(group.hits)
+            value = weight * TITLE_WEIGHT if group.in_title else 0.0
             if in_text:
                 value += weight * (1.0 + 0.25 * min(in_text - 1, 4))
-                strong = strong or weight >= 4.0
-            if in_title:
-                value += weight * TITLE_WEIGHT
-            per_source[source] += value
-        sentences = len({h.sentence for h, _ in weighted if not h.title})
+                these = {h.sentence for h in group.hits}
+                sentences |= these
+                if weight >= STRONG:
+                    strong = True
+                    names_it = names_it or group.source == cid
+                    strong_sentences |= these
+            heaviest = max(heaviest, weight)
+            per_source[group.source] += value
         core = any(
             source == cid or entry.themes.get(source.removeprefix("theme:"), 1.0) > CONTEXT_FACTOR
             for source in per_source
         )
-        return _damped(per_source), strong, sentences, core
-
-    def _names_it(self, cid: str, weighted: list[tuple[_Hit, float]]) -> bool:
-        """A strong cue of the entry's own (not of a theme it shares) in the text: the text names
-        this commitment itself ("abolish the death penalty"), however much else it is about."""
-        return any(
-            weight >= 4.0 and not hit.title and self._index[hit.lang].cues[hit.cue].sources.get(cid) == cid
-            for hit, weight in weighted
+        return _Evidence(
+            _damped(per_source),
+            groups,
+            strong,
+            len(sentences),
+            core,
+            names_it,
+            len(strong_sentences) >= 2,
+            heaviest,
         )
 
     def _level(self, cid: str) -> str:
@@ -538,18 +585,25 @@ class Matcher:
         bounds: list[int],
         lang: str,
         fired: set[str],
-        scores: dict[str, tuple[float, list[tuple[_Hit, float]]]],
+        scores: dict[str, _Evidence],
     ) -> list[Match]:
         out: dict[str, Match] = {}
         for cid in fired:
-            score, ranked = scores[cid]
-            best = next(h for h, _ in ranked if not h.title)
+            score = scores[cid].score
+            # Strongest cue first, then the earliest (a title hit counts as the earliest).
+            ranked = sorted(
+                scores[cid].groups.items(),
+                key=lambda kv: (-kv[1].weight, -1 if kv[1].in_title else kv[1].hits[0].start),
+            )
+            _, best = min(  # on a tie, a phrase before a proximity cue
+                ((g.weight, g.hits[0]) for _, g in ranked if g.hits),
+                key=lambda p: (-p[0], p[1].start, len(self._index[p[1].lang].cues[p[1].cue].atoms)),
+            )
             cue_text = self._index[best.lang].cues[best.cue].text
             sentence, at = sentence_around(text, best.start, best.end, bounds)
             support = tuple(
-                dict.fromkeys(self._index[h.lang].cues[h.cue].text for h, _ in ranked if h is not best)
-            )
-            support = tuple(s for s in support if s != cue_text)[:8]
+                t for t in (self._index[lang].cues[cue].text for (lang, cue), _ in ranked) if t != cue_text
+            )[:8]
             out[cid] = Match(
                 cid,
                 round(score, 2),
@@ -618,11 +672,6 @@ def _damped(per_source: dict[str, float]) -> float:
     """The best source in full, the others at ``SOURCE_DAMPING``."""
     ranked = sorted(per_source.values(), reverse=True)
     return ranked[0] + SOURCE_DAMPING * sum(ranked[1:]) if ranked else 0.0
-
-
-def _sustained(weighted: list[tuple[_Hit, float]]) -> bool:
-    """Strong cues in two or more sentences: a theme the text returns to, however rich the rest."""
-    return len({h.sentence for h, w in weighted if w >= 4.0 and not h.title}) >= 2
 
 
 def _length_factor(words: int, reference: int) -> float:
