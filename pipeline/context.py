@@ -35,6 +35,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         deadline_s=settings.fetch_deadline_s,
         max_crawl_delay_s=settings.max_crawl_delay_s,
         allow_private_addresses=settings.allow_private_addresses,
+        robots_cache_dir=str(settings.data_dir / "robots"),
     )
 
 

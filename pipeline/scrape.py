@@ -18,6 +18,7 @@ def crawl_policy(settings: Settings) -> CrawlPolicy:
         backfill_pages=settings.backfill_pages,
         max_items=settings.max_items_per_source,
         recheck_after=timedelta(hours=settings.recheck_hours),
+        processes=settings.extract_processes,
     )
 
 

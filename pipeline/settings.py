@@ -58,6 +58,9 @@ class Settings:
     fetch_deadline_s: float = 120.0  # a whole response, first byte to last
     max_crawl_delay_s: float = 30.0  # robots.txt Crawl-delay is honoured up to this
     scrape_workers: int = 64  # fetches in flight across all hosts (each host still capped)
+    # worker processes for extraction, started only once a pass has many pages to read (see
+    # scrapers/analyse.py); 0: in the fetch threads only. Default: 2 where there are 2+ CPUs.
+    extract_processes: int = field(default_factory=lambda: 2 if (os.cpu_count() or 1) > 1 else 0)
     backfill_pages: int = 3
     max_items_per_source: int = 200
     recheck_hours: float = 6.0  # re-validate a known, recent statement this often

@@ -3,8 +3,9 @@
 Politeness and safety live here, as Scrapy keeps them in downloader middleware, so that
 discovery and extraction never think about them:
 
-- robots.txt obeyed (RFC 9309 matching, ``scrapers.robots``), cached per origin for a day,
-  its ``Crawl-delay`` honoured up to a bound;
+- robots.txt obeyed (RFC 9309 matching, ``scrapers.robots``), cached per origin for a day
+  (in memory, and on disk between passes when ``robots_cache_dir`` is set: a fresh process
+  does not ask every site again), its ``Crawl-delay`` honoured up to a bound;
 - per host, at most ``per_host_concurrency`` requests in flight, and on each of those slots at
   most one request *started* per ``min_delay_s`` (+ jitter). The delay runs concurrently with
   the answer instead of after it: a host slower than the delay is already paced by its own
@@ -29,7 +30,10 @@ of what an unchanged pass does.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
+import os
 import random
 import socket
 import threading
@@ -38,6 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -86,6 +91,8 @@ class FetchPolicy:
     robots_ttl_s: float = 86400.0
     max_crawl_delay_s: float = 30.0
     allow_private_addresses: bool = False
+    # robots.txt answers kept here between passes (None: in memory only, for one process)
+    robots_cache_dir: str | None = None
     # loopback only (not private ranges): lets tests serve a site on 127.0.0.1 while every
     # private-network address stays refused; never set in production
     allow_loopback: bool = False
@@ -329,6 +336,50 @@ class _RobotsEntry:
 ROBOTS_FAILURE_TTL_S = 60.0
 
 
+class RobotsCache:
+    """robots.txt answers kept on disk between passes, one small JSON file per origin.
+
+    Every pass (a CLI run, an Airflow task) is a fresh process; without this, each one would
+    ask every site for robots.txt again, and the first request to a host would wait for it.
+    RFC 9309 lets a crawler use a cached robots.txt for up to 24 hours; what is kept here
+    expires with the client's ``robots_ttl_s``. Only answers are kept (a parsed file, or
+    "no robots.txt": allow all); an unreachable robots.txt is never written, so an outage is
+    asked about again on the next pass. Files are replaced atomically; any unreadable file is
+    a miss.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, origin: str) -> Path:
+        return self.directory / (hashlib.sha1(origin.encode("utf-8")).hexdigest() + ".json")
+
+    def get(self, origin: str) -> tuple[str | None, float] | None:
+        """(robots.txt text or None for allow-all, seconds it stays valid), or None: a miss."""
+        try:
+            data = json.loads(self._path(origin).read_text(encoding="utf-8"))
+            if data.get("origin") != origin:
+                return None
+            left = float(data["expires_at"]) - time.time()
+            text = data.get("text")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if left <= 0 or not (text is None or isinstance(text, str)):
+            return None
+        return text, left
+
+    def put(self, origin: str, text: str | None, ttl_s: float) -> None:
+        path = self._path(origin)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            payload = {"origin": origin, "expires_at": time.time() + ttl_s, "text": text}
+            tmp.write_text(json.dumps(payload), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache: failing to write it only costs a request next time
+
+
 class PoliteClient:
     """Thread-safe: many sources are fetched at once, each host under its own gate."""
 
@@ -363,6 +414,7 @@ class PoliteClient:
             policy.allow_private_addresses, policy.allow_loopback
         )
         self._timeout = urllib3.Timeout(connect=policy.connect_timeout_s, read=policy.read_timeout_s)
+        self._robots_cache = RobotsCache(policy.robots_cache_dir) if policy.robots_cache_dir else None
         self.requests_made = 0
 
     def close(self) -> None:
@@ -431,15 +483,23 @@ class PoliteClient:
         return entry.robots
 
     def _load_robots(self, origin: str, host: str) -> _RobotsEntry:
-        try:
-            robots, ttl = self._fetch_robots(origin, origin + "/robots.txt")
-        except FetchError as exc:
-            return _RobotsEntry(None, self._clock() + ROBOTS_FAILURE_TTL_S, exc)
+        cached = self._robots_cache.get(origin) if self._robots_cache is not None else None
+        if cached is not None:
+            text, ttl = cached
+            robots = Robots.parse(text, self.policy.user_agent) if text is not None else Robots.allow_all()
+        else:
+            try:
+                robots, ttl, text = self._fetch_robots(origin, origin + "/robots.txt")
+            except FetchError as exc:
+                return _RobotsEntry(None, self._clock() + ROBOTS_FAILURE_TTL_S, exc)
+            if self._robots_cache is not None:
+                self._robots_cache.put(origin, text, ttl)
         if robots.crawl_delay:
             self.gate(host).crawl_delay = min(robots.crawl_delay, self.policy.max_crawl_delay_s)
         return _RobotsEntry(robots, self._clock() + ttl)
 
-    def _fetch_robots(self, origin: str, url: str) -> tuple[Robots, float]:
+    def _fetch_robots(self, origin: str, url: str) -> tuple[Robots, float, str | None]:
+        """The rules, how long to keep them, and the text they came from (None: allow all)."""
         target = origin + "/robots.txt"
         for _hop in range(5):  # RFC 9309: follow at least five redirects
             self.check_url(target)
@@ -447,7 +507,7 @@ class PoliteClient:
                 resp = self._request(target, {}, retries=1, max_bytes=ROBOTS_MAX_BYTES)
             except FetchError as exc:
                 if exc.kind == "too_large":
-                    return Robots.allow_all(), self.policy.robots_ttl_s
+                    return Robots.allow_all(), self.policy.robots_ttl_s, None
                 # unreachable robots.txt: RFC 9309 says assume complete disallow; we fail this
                 # fetch (as what it was: connection, timeout...) and ask again later instead of
                 # caching the outage for a day.
@@ -467,10 +527,10 @@ class PoliteClient:
                     url=url,
                 )
             if resp.status >= 400:
-                return Robots.allow_all(), self.policy.robots_ttl_s  # no robots.txt: all allowed
+                return Robots.allow_all(), self.policy.robots_ttl_s, None  # no robots.txt: all allowed
             text = resp.body.decode("utf-8", "replace")
-            return Robots.parse(text, self.policy.user_agent), self.policy.robots_ttl_s
-        return Robots.allow_all(), self.policy.robots_ttl_s
+            return Robots.parse(text, self.policy.user_agent), self.policy.robots_ttl_s, text
+        return Robots.allow_all(), self.policy.robots_ttl_s, None
 
     def robots_allows(self, url: str) -> bool:
         if not self.policy.obey_robots:

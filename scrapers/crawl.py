@@ -36,15 +36,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import FetchState, Source, SourcePoll, Statement, utcnow
 from models.db import session_scope
+from scrapers.analyse import Analysed, Analyser
 from scrapers.client import FetchError, PoliteClient, Response
-from scrapers.dedup import simhash
 from scrapers.discover import Discovery, DiscoveryError, Item, Page, discoverer_for
-from scrapers.extract import Extracted, ExtractionError, content_hash, extract
+from scrapers.extract import Extracted, ExtractionError, extract
 from scrapers.store import (
     PageToStore,
     StoreContext,
@@ -71,6 +71,7 @@ class CrawlPolicy:
     recheck_after: timedelta = timedelta(hours=6)  # re-validate a known statement this often...
     recent_window: timedelta = timedelta(days=30)  # ...while it is this young
     write_batch: int = 500  # operations per writer transaction
+    processes: int = 0  # worker processes for extraction when a pass has many pages (0: threads only)
     max_item_failures: int = 12  # after this many failures in a row an item is no longer retried
 
 
@@ -332,6 +333,7 @@ class _Job:
     started_at: datetime
     result: SourceResult
     states: dict[str, UrlState] = field(default_factory=dict)
+    known: list[tuple[Item, UrlState]] = field(default_factory=list)  # due before discovery
     pending: int = 0
     http_status: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -373,6 +375,7 @@ class ScrapePass:
         self._finished = 0
         self._results: dict[str, SourceResult] = {}
         self._scheduler: HostScheduler | None = None
+        self._analyser = Analyser(self.policy.processes, extractor=self._extract)
 
     # -- driver ----------------------------------------------------------------------------
     def run(self, source_ids: list[int]) -> ScrapeReport:
@@ -381,13 +384,16 @@ class ScrapePass:
         if not jobs:
             return report
         workers = max(1, self.policy.workers)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrape") as pool:
-            scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
-            self._scheduler = scheduler
-            self._results = {job.key: job.result for job in jobs}
-            for job in jobs:
-                scheduler.submit(job.host, lambda job=job: self._discover_task(job))
-            self._write_until_done(len(jobs))
+        try:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrape") as pool:
+                scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
+                self._scheduler = scheduler
+                self._results = {job.key: job.result for job in jobs}
+                for job in jobs:
+                    scheduler.submit(job.host, lambda job=job: self._discover_task(job))
+                self._write_until_done(len(jobs))
+        finally:
+            self._analyser.close()
         report.sources = [job.result for job in jobs]
         return report
 
@@ -420,6 +426,7 @@ class ScrapePass:
                     )
                 )
             states = read_states(session, [u for job in jobs for u in job.urls])
+            self._select_known(session, jobs)
         for job in jobs:
             job.states = {url_hash(u): states[url_hash(u)] for u in job.urls}
         return jobs
@@ -485,12 +492,13 @@ class ScrapePass:
                     [(Item(url=job.urls[0], lang=job.config.get("lang")), job.states[url_hash(job.urls[0])])],
                 )
             else:
-                known = self._select_known(job)
-                self._schedule(job, known)
+                self._schedule(job, job.known)
                 items = self._discover(job)
                 job.result.discovered = len(items)
-                scheduled = {url_hash(item.url) for item, _ in known}
-                self._schedule(job, self._select(job, items, scheduled, len(known)))
+                scheduled = {url_hash(item.url) for item, _ in job.known}
+                chosen = self._select(job, items, scheduled, len(job.known))
+                self._analyser.expect(sum(1 for _, state in chosen if state.last_success_at is None))
+                self._schedule(job, chosen)
         except (FetchError, DiscoveryError, ExtractionError) as exc:
             job.result.error = str(exc)
             job.http_status = getattr(exc, "status", None)
@@ -600,52 +608,69 @@ class ScrapePass:
                 kept.append(item)
         return kept
 
-    def _select_known(self, job: _Job) -> list[tuple[Item, UrlState]]:
-        """What the database alone says is due, scheduled before discovery has read anything:
-        earlier failures due for a retry and (listings and feeds) the recent statements due
-        for re-validation. They do not wait for the listing: in a pass of known statements the
-        listing is one more request among theirs, not a round trip in front of them."""
+    def _select_known(self, session: Session, jobs: list[_Job]) -> None:
+        """What the database alone says is due, for every source in two queries, scheduled
+        before discovery has read anything: earlier failures due for a retry and (listings and
+        feeds) the recent statements due for re-validation. They do not wait for the listing:
+        in a pass of known statements the listing is one more request among theirs, not a
+        round trip in front of them."""
         now = utcnow()
         limit = self.policy.max_items
-        chosen: list[tuple[Item, UrlState]] = []
-        with session_scope(self.factory) as session:
-            failed_rows = session.scalars(
-                select(FetchState)
-                .where(
-                    FetchState.source_id == job.id,
-                    FetchState.last_success_at.is_(None),
-                    FetchState.consecutive_failures > 0,
-                    FetchState.consecutive_failures < self.policy.max_item_failures,
-                    or_(FetchState.backoff_until.is_(None), FetchState.backoff_until <= now),
-                )
-                .order_by(FetchState.last_fetched_at)
-                .limit(limit)
+        by_id = {job.id: job for job in jobs}
+        failed_rank = (
+            func.row_number()
+            .over(partition_by=FetchState.source_id, order_by=FetchState.last_fetched_at)
+            .label("rank")
+        )
+        failed = (
+            select(FetchState.id, failed_rank)
+            .where(
+                FetchState.source_id.in_(list(by_id)),
+                FetchState.last_success_at.is_(None),
+                FetchState.consecutive_failures > 0,
+                FetchState.consecutive_failures < self.policy.max_item_failures,
+                or_(FetchState.backoff_until.is_(None), FetchState.backoff_until <= now),
             )
-            entry_hashes = {url_hash(u) for u in job.urls}
-            for row in failed_rows:
-                if row.url_hash not in entry_hashes and self._is_item(job, row.url):
-                    chosen.append((Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url)))
-            if job.kind != "sitemap":
-                # statements are re-validated while young, listed or not: corrections and
-                # updates happen on the statement page itself. (A statement known under another
-                # URL than the one fetched, after a redirect, is only re-validated while listed:
-                # its identity URL has no fetch history.)
-                recent = session.execute(
-                    select(Statement.url, FetchState)
-                    .join(FetchState, FetchState.url_hash == Statement.url_hash)
-                    .where(
-                        Statement.source_id == job.id,
-                        Statement.first_seen_at >= now - self.policy.recent_window,
-                        or_(
-                            FetchState.last_fetched_at.is_(None),
-                            FetchState.last_fetched_at <= now - self.policy.recheck_after,
-                        ),
-                    )
-                    .limit(limit)
-                )
-                for url, row in recent:
-                    chosen.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
-        return chosen
+            .subquery()
+        )
+        for row in session.scalars(
+            select(FetchState).join(failed, FetchState.id == failed.c.id).where(failed.c.rank <= limit)
+        ):
+            job = by_id[row.source_id]  # type: ignore[index]
+            if url_hash(row.url) not in {url_hash(u) for u in job.urls} and self._is_item(job, row.url):
+                job.known.append((Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url)))
+        # Statements are re-validated while young, listed or not: corrections and updates
+        # happen on the statement page itself. (A statement known under another URL than the
+        # one fetched, after a redirect, is only re-validated while listed: its identity URL
+        # has no fetch history.) Sitemaps say what changed (lastmod): they are not re-checked.
+        recheck = [job.id for job in jobs if job.kind != "sitemap"]
+        if not recheck:
+            return
+        recent_rank = (
+            func.row_number()
+            .over(partition_by=Statement.source_id, order_by=Statement.first_seen_at.desc())
+            .label("rank")
+        )
+        recent = (
+            select(Statement.source_id, Statement.url, FetchState.id.label("state_id"), recent_rank)
+            .join(FetchState, FetchState.url_hash == Statement.url_hash)
+            .where(
+                Statement.source_id.in_(recheck),
+                Statement.first_seen_at >= now - self.policy.recent_window,
+                or_(
+                    FetchState.last_fetched_at.is_(None),
+                    FetchState.last_fetched_at <= now - self.policy.recheck_after,
+                ),
+            )
+            .subquery()
+        )
+        for source_id, url, row in session.execute(
+            select(recent.c.source_id, recent.c.url, FetchState)
+            .join(FetchState, FetchState.id == recent.c.state_id)
+            .where(recent.c.rank <= limit)
+        ):
+            job = by_id[source_id]
+            job.known.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
 
     def _select(
         self, job: _Job, items: list[Item], scheduled: set[str], due_so_far: int
@@ -705,16 +730,29 @@ class ScrapePass:
             if digest == state.body_hash and state.last_success_at is not None:
                 self._item_unchanged(job, state.success_row(job.id, resp, digest))
                 return
-            extracted = extract(
-                resp.body, resp.url, content_type=resp.content_type, charset=resp.charset, config=job.config
+            analysed = self._analyser.analyse(
+                resp.body,
+                resp.url,
+                content_type=resp.content_type,
+                charset=resp.charset,
+                config=job.config,
+                fingerprint=state.last_success_at is None,  # probably a new statement: cluster it
             )
         except (FetchError, ExtractionError) as exc:
             self._item_failed(job, item, state, exc)
             return
         identity = identity_url(
-            item.url, resp.url, extracted.canonical_url, pattern=job.pattern, allowed_hosts=job.allowed
+            item.url,
+            resp.url,
+            analysed.extracted.canonical_url,
+            pattern=job.pattern,
+            allowed_hosts=job.allowed,
         )
-        self._item_store(job, item, state, resp, digest, extracted, identity)
+        self._item_store(job, item, state, resp, digest, analysed, identity)
+
+    @staticmethod
+    def _extract(body: bytes, url: str, **kwargs: Any) -> Extracted:
+        return extract(body, url, **kwargs)  # looked up here at each call: tests watch what is parsed
 
     def _item_unchanged(self, job: _Job, row: dict[str, Any]) -> None:
         def apply(batch: _Batch) -> None:
@@ -732,19 +770,19 @@ class ScrapePass:
         state: UrlState,
         resp: Response,
         digest: str,
-        extracted: Extracted,
+        analysed: Analysed,
         identity: str,
     ) -> None:
         row = state.success_row(job.id, resp, digest)
-        # the hashing is done here, in the worker, so that the writer only writes
+        # hashed next to the extraction, so that the writer only writes
         page = PageToStore(
             source_id=job.id,
             publisher=job.publisher,
             item=item,
-            extracted=extracted,
+            extracted=analysed.extracted,
             identity=identity,
-            content_hash=content_hash(extracted.text),
-            fingerprint=simhash(extracted.text) if state.last_success_at is None else None,
+            content_hash=analysed.content_hash,
+            fingerprint=analysed.fingerprint,
         )
 
         def apply(batch: _Batch) -> None:

@@ -6,10 +6,9 @@ so finding the earlier copy is a Hamming-distance scan instead of pairwise text 
 Short texts move more bits per edited word, so a candidate a little further away is
 confirmed by shingle containment before it joins the cluster.
 
-Speed: the per-bit vote is done 64 lanes at a time on one big integer: all shingle hashes
-are packed side by side, and for each bit position one shift, one mask and one popcount
-count how many hashes have that bit set. That is 64 C-level passes over n*8 bytes instead
-of 64*n Python steps (about 40 times faster on a 1,000-word statement).
+Speed: the per-bit vote is counted in C, not per feature and bit in Python: the shingle
+hashes are packed side by side, and each bit position is one slice, one ``bytes.translate``
+and one ``count`` over n bytes, 64 such passes in all.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE = 3
@@ -32,27 +30,30 @@ def shingles(text: str) -> set[str]:
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < SHINGLE:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    return {" ".join(t) for t in zip(*(words[i:] for i in range(SHINGLE)), strict=False)}
 
 
-@lru_cache(maxsize=64)
-def _lane_mask(lanes: int) -> int:
-    """Bit 0 of every 64-bit lane set: 0x...0000000000000001_0000000000000001."""
-    return ((1 << (64 * lanes)) - 1) // MASK64
+# _BIT_OF_BYTE[b][v]: bit b of byte value v, as a byte (0 or 1), for bytes.translate
+_BIT_OF_BYTE = [bytes((v >> bit) & 1 for v in range(256)) for bit in range(8)]
 
 
 def simhash_of(features: Iterable[str]) -> int:
-    """A signed 64-bit SimHash of ``features`` (signed so that it fits a PostgreSQL BIGINT)."""
-    digests = [hashlib.blake2b(f.encode("utf-8"), digest_size=8).digest() for f in features]
-    n = len(digests)
+    """A signed 64-bit SimHash of ``features`` (signed so that it fits a PostgreSQL BIGINT).
+
+    The vote is counted per byte column of the packed little-endian digests: bit ``8j + b`` of
+    every hash is bit ``b`` of byte ``j`` of its digest, so one slice, one ``translate`` and one
+    ``count`` (all C) count a bit position over every feature."""
+    blake2b = hashlib.blake2b
+    data = b"".join([blake2b(f.encode("utf-8"), digest_size=8).digest() for f in features])
+    n = len(data) // 8
     if n == 0:
         return 0
-    packed = int.from_bytes(b"".join(digests), "little")
-    mask = _lane_mask(n)
     value = 0
-    for bit in range(64):
-        if 2 * ((packed >> bit) & mask).bit_count() > n:
-            value |= 1 << bit
+    for byte in range(8):
+        column = data[byte::8]
+        for bit in range(8):
+            if 2 * column.translate(_BIT_OF_BYTE[bit]).count(1) > n:
+                value |= 1 << (8 * byte + bit)
     return value - (1 << 64) if value >= (1 << 63) else value
 
 

@@ -35,6 +35,8 @@ from scrapers.dates import date_in_text, parse_date
 from scrapers.lang import detect_language, normalise_code
 
 _WS = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]+")
+# the characters _WS collapses, for counting them without the regex (a test keeps them equal)
+_WS_CHARS = " \t\f\v\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200C))) + "\u202f\u205f\u3000"
 _SOURCE_BREAKS = re.compile(r"[\r\n]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _SINGLE_BYTE_LIES = {"iso8859-1", "cp1252", "ascii"}  # codecs.lookup() names
@@ -345,7 +347,10 @@ def _strip_chrome(container: Any) -> None:
     for el in list(container.iter(*_PARA_TAGS, "ul", "ol", "div")):
         if el.getparent() is None:
             continue
-        text = _text(el)
+        raw = el.text_content()
+        if len(raw) - sum(raw.count(ch) for ch in _WS_CHARS) >= 400:
+            continue  # at least 400 characters stay whatever the spacing: not short (no regex pass)
+        text = _WS.sub(" ", raw).strip()
         if text and len(text) < 400 and _link_density(el, len(text)) > 0.5:
             _drop(el)
 

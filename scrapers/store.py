@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,14 +104,17 @@ def upsert_fetch_states(session: Session, rows: Iterable[dict[str, Any]]) -> Non
     rows = list(rows)
     if not rows:
         return
-    table = FetchState.__table__
-    dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    columns = [c for c in rows[0] if c not in {"url_hash"}]
-    stmt = ins.on_conflict_do_update(
+    columns = tuple(c for c in rows[0] if c != "url_hash")
+    session.execute(_fetch_state_upsert(session.get_bind().dialect.name, columns), rows)
+
+
+@lru_cache(maxsize=16)
+def _fetch_state_upsert(dialect: str, columns: tuple[str, ...]) -> Any:
+    """The upsert statement, built once: building ``excluded`` costs more than running it."""
+    ins: Any = (postgresql if dialect == "postgresql" else sqlite).insert(FetchState.__table__)
+    return ins.on_conflict_do_update(
         index_elements=["url_hash"], set_={c: getattr(ins.excluded, c) for c in columns}
     )
-    session.execute(stmt, rows)
 
 
 # -- statements and versions ------------------------------------------------------------------
@@ -295,10 +299,61 @@ def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
         yield values[i : i + size]
 
 
+@dataclass(frozen=True)
+class _StoreSQL:
+    insert_statements: Any
+    read_statements: Any
+    latest_versions: Any
+    insert_versions: Any
+    version_texts: Any
+    insert_deltas: Any
+    touch_statements: Any
+    cluster_statements: Any
+
+
+@lru_cache(maxsize=4)
+def _store_statements(dialect_name: str) -> _StoreSQL:
+    """``store_pages``' statements, built once per dialect (building costs more than running)."""
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    st, vt = Statement.__table__, Version.__table__
+    last = (
+        select(vt.c.statement_id, func.max(vt.c.seq).label("seq"))
+        .where(vt.c.statement_id.in_(bindparam("ids", expanding=True)))
+        .group_by(vt.c.statement_id)
+        .subquery()
+    )
+    return _StoreSQL(
+        insert_statements=dialect.insert(st)
+        .on_conflict_do_nothing(index_elements=["url_hash"])
+        .returning(st.c.url_hash),
+        read_statements=select(
+            st.c.id, st.c.url_hash, st.c.title, st.c.lang, st.c.published_at, st.c.cluster_id
+        ).where(st.c.url_hash.in_(bindparam("keys", expanding=True))),
+        latest_versions=select(vt.c.id, vt.c.statement_id, vt.c.seq, vt.c.content_hash).join(
+            last, (vt.c.statement_id == last.c.statement_id) & (vt.c.seq == last.c.seq)
+        ),
+        insert_versions=dialect.insert(vt)
+        .on_conflict_do_nothing(index_elements=["statement_id", "seq"])
+        .returning(vt.c.id, vt.c.statement_id),
+        version_texts=select(vt.c.id, vt.c.text).where(vt.c.id.in_(bindparam("ids", expanding=True))),
+        insert_deltas=Delta.__table__.insert(),
+        touch_statements=update(st)
+        .where(st.c.id == bindparam("sid"))
+        .values(
+            title=bindparam("title"),
+            lang=bindparam("lang"),
+            published_at=bindparam("published_at"),
+            last_seen_at=bindparam("last_seen_at"),
+        ),
+        cluster_statements=update(st)
+        .where(st.c.id == bindparam("sid"))
+        .values(fingerprint=bindparam("fingerprint"), cluster_id=bindparam("cluster_id")),
+    )
+
+
 def _store_round(session: Session, pages: list[PageToStore], context: StoreContext) -> list[Stored]:
     now = utcnow()
-    dialect = sqlite if session.get_bind().dialect.name != "postgresql" else postgresql
-    st, vt = Statement.__table__, Version.__table__
+    sql = _store_statements(session.get_bind().dialect.name)
     keys = [url_hash(p.identity) for p in pages]
     # 1. statements: insert the new ones, read every one back
     rows = [
@@ -315,30 +370,15 @@ def _store_round(session: Session, pages: list[PageToStore], context: StoreConte
         }
         for p, key in zip(pages, keys, strict=True)
     ]
-    insert_st: Any = dialect.insert(st).on_conflict_do_nothing(index_elements=["url_hash"])
-    inserted = set(session.execute(insert_st.returning(st.c.url_hash), rows).scalars())
+    inserted = set(session.execute(sql.insert_statements, rows).scalars())
     known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(keys):
-        for row in session.execute(
-            select(st.c.id, st.c.url_hash, st.c.title, st.c.lang, st.c.published_at, st.c.cluster_id).where(
-                st.c.url_hash.in_(chunk)
-            )
-        ):
+        for row in session.execute(sql.read_statements, {"keys": chunk}):
             known[row.url_hash] = dict(row._mapping)
     ids = [known[k]["id"] for k in keys]
     latest: dict[int, Any] = {}
     for chunk in _chunks(ids):
-        last = (
-            select(vt.c.statement_id, func.max(vt.c.seq).label("seq"))
-            .where(vt.c.statement_id.in_(chunk))
-            .group_by(vt.c.statement_id)
-            .subquery()
-        )
-        for row in session.execute(
-            select(vt.c.id, vt.c.statement_id, vt.c.seq, vt.c.content_hash).join(
-                last, (vt.c.statement_id == last.c.statement_id) & (vt.c.seq == last.c.seq)
-            )
-        ):
+        for row in session.execute(sql.latest_versions, {"ids": chunk}):
             latest[row.statement_id] = row
     # 2. what each page changes (upsert_statement and store_version, row by row)
     touched: list[dict[str, Any]] = []
@@ -380,14 +420,13 @@ def _store_round(session: Session, pages: list[PageToStore], context: StoreConte
     # 3. versions (one that a concurrent run stored first is skipped, as store_version does)
     version_ids: dict[int, int] = {}
     if versions:
-        insert_v: Any = dialect.insert(vt).on_conflict_do_nothing(index_elements=["statement_id", "seq"])
-        for row in session.execute(insert_v.returning(vt.c.id, vt.c.statement_id), versions):
+        for row in session.execute(sql.insert_versions, versions):
             version_ids[row.statement_id] = row.id
     # 4. deltas against the previous version; clusters for first versions
     previous_ids = [prev.id for _, _, prev in pending if prev is not None]
     previous_texts: dict[int, str] = {}
     for chunk in _chunks(previous_ids):
-        for row in session.execute(select(vt.c.id, vt.c.text).where(vt.c.id.in_(chunk))):
+        for row in session.execute(sql.version_texts, {"ids": chunk}):
             previous_texts[row.id] = row.text
     deltas: list[dict[str, Any]] = []
     clustered: list[dict[str, Any]] = []
@@ -419,27 +458,12 @@ def _store_round(session: Session, pages: list[PageToStore], context: StoreConte
             statement["cluster_id"] = cluster
             clustered.append({"sid": statement["id"], "fingerprint": fp, "cluster_id": cluster})
     if deltas:
-        session.execute(Delta.__table__.insert(), deltas)
+        session.execute(sql.insert_deltas, deltas)
     # 5. statement updates, each kind as one executemany
     if touched:
-        session.execute(
-            update(st)
-            .where(st.c.id == bindparam("sid"))
-            .values(
-                title=bindparam("title"),
-                lang=bindparam("lang"),
-                published_at=bindparam("published_at"),
-                last_seen_at=bindparam("last_seen_at"),
-            ),
-            touched,
-        )
+        session.execute(sql.touch_statements, touched)
     if clustered:
-        session.execute(
-            update(st)
-            .where(st.c.id == bindparam("sid"))
-            .values(fingerprint=bindparam("fingerprint"), cluster_id=bindparam("cluster_id")),
-            clustered,
-        )
+        session.execute(sql.cluster_statements, clustered)
     stored = []
     for key in keys:
         statement = known[key]
