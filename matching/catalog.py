@@ -4,7 +4,9 @@ Cues come in three strengths (strong, medium, weak) because labels are topical: 
 ("death penalty") says what a short text is about, while a weak word ("conflict") only counts next
 to other evidence. Themes are concepts several commitments share on purpose (civic space is
 c2a.4, hr75.1 and ngo.5 at once); an entry draws on a theme with a multiplier, which is also the
-declared reason why those entries share cues.
+declared reason why those entries share cues. Any other overlap of cues (two entries, an entry and
+a theme, two themes) is declared with ``shared_with: {other: reason}`` on either side; the catalog
+linter (tests/matching/test_catalog.py) refuses an undeclared one.
 """
 
 from __future__ import annotations
