@@ -338,6 +338,7 @@ class _Stats:
         self.last_answer = 0.0
         self.host_first: dict[str, float] = {}
         self.host_last: dict[str, float] = {}
+        self.log: list[tuple[str, str, float, float]] = []  # host, path, request read, answer started
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -375,6 +376,7 @@ def _serve(conn: Any, hosts: dict[str, dict[str, _Doc]], ports: dict[str, int]) 
 
         def do_GET(self) -> None:
             host = self.server.server_address[0]  # type: ignore[index]
+            started = time.monotonic()
             with stats.lock:
                 stats.first_request = stats.first_request or time.monotonic()
                 stats.host_first.setdefault(host, time.monotonic())
@@ -407,6 +409,7 @@ def _serve(conn: Any, hosts: dict[str, dict[str, _Doc]], ports: dict[str, int]) 
                     stats.requests[key] = stats.requests.get(key, 0) + 1
                     stats.in_flight[host] -= 1  # before the answer's first byte: never over-counts
                     stats.last_answer = stats.host_last[host] = time.monotonic()
+                    stats.log.append((host, self.path, started, stats.last_answer))
                 counted = False
                 if doc is None:
                     self.send_response(404)
@@ -453,6 +456,9 @@ def _serve(conn: Any, hosts: dict[str, dict[str, _Doc]], ports: dict[str, int]) 
             conn.send(True)
         elif command == "stats":
             conn.send(stats.snapshot())
+        elif command == "log":
+            with stats.lock:
+                conn.send(list(stats.log))
         elif command == "put":  # {host: {path: (body bytes, kind)}}
             for host, docs in arg.items():
                 for path, (body, kind) in docs.items():
@@ -551,6 +557,10 @@ class Site:
 
     def stats(self) -> dict[str, Any]:
         return self._call("stats")
+
+    def log(self) -> list[tuple[str, str, float, float]]:
+        """Every request since the last reset: host, path, when read, when answered."""
+        return self._call("log")
 
     def stop(self) -> None:
         if self._proc is not None:

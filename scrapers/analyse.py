@@ -23,6 +23,7 @@ Results are identical either way: the same function runs in both places.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import queue
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapers.dedup import simhash
-from scrapers.extract import Extracted, content_hash, extract
+from scrapers.extract import Extracted, extract
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,10 @@ def analyse(
     extracted = extractor(body, url, content_type=content_type, charset=charset, config=config)
     return Analysed(
         extracted=extracted,
-        content_hash=content_hash(extracted.text),
+        # ``content_hash`` without normalising a second time: every path of ``extract`` ends
+        # in ``normalise_text``, which is idempotent (tests/scrapers/test_pass_speed.py holds
+        # extract to that), so the text is already in the form versions are compared in
+        content_hash=hashlib.sha256(extracted.text.encode("utf-8")).hexdigest(),
         fingerprint=simhash(extracted.text) if fingerprint else None,
     )
 

@@ -28,6 +28,7 @@ import logging
 import queue
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import FetchState, Source, SourcePoll, Statement, utcnow
@@ -71,6 +72,7 @@ class CrawlPolicy:
     recheck_after: timedelta = timedelta(hours=6)  # re-validate a known statement this often...
     recent_window: timedelta = timedelta(days=30)  # ...while it is this young
     write_batch: int = 500  # operations per writer transaction
+    write_window_s: float = 0.02  # how long the writer lets a batch fill before writing it
     processes: int = 0  # worker processes for extraction when a pass has many pages (0: threads only)
     max_item_failures: int = 12  # after this many failures in a row an item is no longer retried
 
@@ -245,6 +247,10 @@ class _Batch:
         self.fetch_rows: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, _Counts] = {}
         self.pages: list[tuple[str, PageToStore]] = []
+        # the end of sources: their rows read once per batch, polls and health written set-wise
+        self.ending: dict[int, Any] = {}
+        self.polls: list[dict[str, Any]] = []
+        self.source_updates: dict[str, list[dict[str, Any]]] = {"ok": [], "ok_first": [], "failed": []}
 
     def count(self, key: str) -> _Counts:
         return self.counts.setdefault(key, _Counts())
@@ -275,6 +281,17 @@ class _Batch:
     def flush(self) -> None:
         self.flush_pages()
         upsert_fetch_states(self.session, self.fetch_rows.values())
+        if self.polls:
+            self.session.execute(insert(SourcePoll), self.polls)
+        for rows in self.source_updates.values():
+            if rows:
+                columns = [c for c in rows[0] if c != "sid"]
+                self.session.execute(
+                    update(Source.__table__)
+                    .where(Source.__table__.c.id == bindparam("sid"))
+                    .values({c: bindparam(c) for c in columns}),
+                    rows,
+                )
 
 
 @dataclass
@@ -282,13 +299,65 @@ class _Op:
     apply: Callable[[_Batch], Any]
     done: Callable[[Any], None] | None = None
     failed: Callable[[BaseException], None] | None = None
+    source_id: int | None = None  # the end of a source: its row is read with the others of the batch
 
 
 # -- scheduling -------------------------------------------------------------------------------
+class Threads:
+    """A fixed set of fetch threads, started by a thread of their own while work is handed out.
+
+    (A ``ThreadPoolExecutor`` starts one thread per submission, in the submitting thread, and
+    each start waits for the GIL behind the tasks already running: the last hosts of a pass
+    began a tenth of a second after the first. Here the first tasks run as soon as the first
+    threads exist, and the others are started while those wait for their answers.)
+    """
+
+    def __init__(self, count: int, name: str = "scrape") -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True) for i in range(max(1, count))
+        ]
+        self._starter = threading.Thread(target=self._start, name=f"{name}-start", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._queue.put((fn, args))
+
+    def _loop(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            fn, args = work
+            try:
+                fn(*args)
+            except Exception:  # tasks record their own failures; this is a last resort
+                log.exception("scrape thread task crashed")
+
+    def shutdown(self) -> None:
+        self._starter.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def __enter__(self) -> Threads:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.shutdown()
+
+
 class HostScheduler:
     """Hands tasks to the pool so that at most ``cap`` tasks of one host are in it at a time."""
 
-    def __init__(self, pool: ThreadPoolExecutor, cap: int) -> None:
+    def __init__(self, pool: Threads | ThreadPoolExecutor, cap: int) -> None:
         self._pool = pool
         self._cap = max(1, cap)
         self._lock = threading.Lock()
@@ -374,6 +443,7 @@ class ScrapePass:
         self._store = StoreContext()
         self._finished = 0
         self._results: dict[str, SourceResult] = {}
+        self._jobs: list[_Job] = []
         self._scheduler: HostScheduler | None = None
         self._analyser = Analyser(self.policy.processes, extractor=self._extract)
 
@@ -385,12 +455,20 @@ class ScrapePass:
             return report
         workers = max(1, self.policy.workers)
         try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scrape") as pool:
+            with Threads(workers) as pool:
                 scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
                 self._scheduler = scheduler
                 self._results = {job.key: job.result for job in jobs}
+                self._jobs = jobs
+                for job in jobs:
+                    # a source is finished when its discovery and all its items are
+                    job.pending = 1 + len(job.known)
                 for job in jobs:
                     scheduler.submit(job.host, lambda job=job: self._discover_task(job))
+                for job in jobs:
+                    # what the database already says is due does not wait for the listing: in a
+                    # pass of known statements the listing is one request among theirs
+                    self._submit(job, job.known)
                 self._write_until_done(len(jobs))
         finally:
             self._analyser.close()
@@ -437,6 +515,10 @@ class ScrapePass:
                 first = self._ops.get(timeout=1.0)
             except queue.Empty:
                 continue
+            if self.policy.write_window_s > 0 and self._in_flight():
+                # group commit: let the batch fill for a moment, so that pages are stored
+                # set-wise and the workers are not woken per page (not at the end of a pass)
+                time.sleep(self.policy.write_window_s)
             ops = [first]
             while len(ops) < self.policy.write_batch:
                 try:
@@ -445,10 +527,27 @@ class ScrapePass:
                     break
             self._apply(ops)
 
+    def _in_flight(self) -> bool:
+        """Whether any source still has discovery or items running (more ops will come)."""
+        return any(job.pending > 0 for job in self._jobs)
+
     def _apply(self, ops: list[_Op]) -> None:
         try:
             with session_scope(self.factory) as session:
                 batch = _Batch(session, self._store)
+                ending = [op.source_id for op in ops if op.source_id is not None]
+                if ending:  # one query for the sources ending in this batch, not one each
+                    batch.ending = {
+                        row.id: row
+                        for row in session.execute(
+                            select(
+                                Source.id,
+                                Source.poll_interval_s,
+                                Source.consecutive_failures,
+                                Source.failing_since,
+                            ).where(Source.id.in_(ending))
+                        )
+                    }
                 values = [op.apply(batch) for op in ops]
                 batch.flush()
         except Exception as exc:
@@ -483,7 +582,6 @@ class ScrapePass:
 
     # -- discovery ---------------------------------------------------------------------------
     def _discover_task(self, job: _Job) -> None:
-        job.pending = 1  # discovery itself: the source is finished when this and its items are
         try:
             if job.kind == "page":
                 job.result.discovered = 1
@@ -492,7 +590,6 @@ class ScrapePass:
                     [(Item(url=job.urls[0], lang=job.config.get("lang")), job.states[url_hash(job.urls[0])])],
                 )
             else:
-                self._schedule(job, job.known)
                 items = self._discover(job)
                 job.result.discovered = len(items)
                 scheduled = {url_hash(item.url) for item, _ in job.known}
@@ -512,6 +609,9 @@ class ScrapePass:
             return
         with job.lock:
             job.pending += len(chosen)
+        self._submit(job, chosen)
+
+    def _submit(self, job: _Job, chosen: list[tuple[Item, UrlState]]) -> None:
         assert self._scheduler is not None
         for item, state in chosen:
             self._scheduler.submit(host_of(item.url), lambda i=item, s=state: self._item_task(job, i, s))
@@ -821,43 +921,51 @@ class ScrapePass:
                 result.error = errors[-1] if errors else "the page could not be fetched"
             ok = result.error is None
             now = utcnow()
-            batch.session.add(
-                SourcePoll(
-                    source_id=job.id,
-                    run_id=self.run_id,
-                    started_at=job.started_at,
-                    finished_at=now,
-                    ok=ok,
-                    http_status=job.http_status,
-                    error=result.error,
-                    discovered=result.discovered,
-                    fetched=result.fetched + pending.fetched,
-                    new_statements=result.new_statements + pending.new_statements,
-                    new_versions=result.new_versions + pending.new_versions,
-                    failed_items=failed_items,
-                )
+            batch.polls.append(
+                {
+                    "source_id": job.id,
+                    "run_id": self.run_id,
+                    "started_at": job.started_at,
+                    "finished_at": now,
+                    "ok": ok,
+                    "http_status": job.http_status,
+                    "error": result.error,
+                    "discovered": result.discovered,
+                    "fetched": result.fetched + pending.fetched,
+                    "new_statements": result.new_statements + pending.new_statements,
+                    "new_versions": result.new_versions + pending.new_versions,
+                    "failed_items": failed_items,
+                }
             )
-            source = batch.session.get(Source, job.id)
+            source = batch.ending.get(job.id)
             if source is None:
                 return
             if ok:
-                source.consecutive_failures = 0
-                source.failing_since = None
-                source.last_success_at = now
-                source.last_error = None
-                source.next_due_at = now + timedelta(seconds=source.poll_interval_s)
-                if job.first_pass:
-                    source.backfilled_at = now
-            else:
-                source.consecutive_failures = (source.consecutive_failures or 0) + 1
-                source.failing_since = source.failing_since or now
-                source.last_failure_at = now
-                source.last_error = result.error
-                # back off: the poll interval, doubled per consecutive failure, at most a day
-                backoff = timedelta(seconds=source.poll_interval_s) * (
-                    2 ** min(source.consecutive_failures - 1, 5)
+                batch.source_updates["ok_first" if job.first_pass else "ok"].append(
+                    {
+                        "sid": job.id,
+                        "consecutive_failures": 0,
+                        "failing_since": None,
+                        "last_success_at": now,
+                        "last_error": None,
+                        "next_due_at": now + timedelta(seconds=source.poll_interval_s),
+                        **({"backfilled_at": now} if job.first_pass else {}),
+                    }
                 )
-                source.next_due_at = now + min(backoff, timedelta(hours=24))
+            else:
+                failures = (source.consecutive_failures or 0) + 1
+                # back off: the poll interval, doubled per consecutive failure, at most a day
+                backoff = timedelta(seconds=source.poll_interval_s) * (2 ** min(failures - 1, 5))
+                batch.source_updates["failed"].append(
+                    {
+                        "sid": job.id,
+                        "consecutive_failures": failures,
+                        "failing_since": source.failing_since or now,
+                        "last_failure_at": now,
+                        "last_error": result.error,
+                        "next_due_at": now + min(backoff, timedelta(hours=24)),
+                    }
+                )
 
         def done(_: Any) -> None:
             job.result.ok = job.result.error is None
@@ -873,7 +981,7 @@ class ScrapePass:
             job.result.error = job.result.error or f"could not record the poll: {exc}"
             self._finished += 1
 
-        self._enqueue(_Op(apply, done=done, failed=failed))
+        self._enqueue(_Op(apply, done=done, failed=failed, source_id=job.id))
 
 
 def scrape(

@@ -14,7 +14,8 @@ from models import Delta, Statement, Version, session_scope, upgrade_database
 from scrapers import crawl
 from scrapers.analyse import Analyser, _Worker, analyse
 from scrapers.client import FetchError, FetchPolicy, PoliteClient, RobotsCache
-from scrapers.extract import _WS, _WS_CHARS, ExtractionError
+from scrapers.extract import _WS, _WS_CHARS, ExtractionError, content_hash, normalise_text
+from tests.scrapers import faultsite
 from tests.scrapers import passes as P
 from tests.support import pages
 from tests.support.site import LocalSite
@@ -90,6 +91,25 @@ def test_a_dead_worker_sends_the_pass_back_to_the_threads() -> None:
         assert analyser._failed
     finally:
         analyser.close()
+
+
+def test_every_extraction_path_returns_normalised_text_so_its_hash_is_the_content_hash() -> None:
+    paras = [f"Paragraph {j}:  civic\u00a0space,\tdefenders   and reprisals in region {j}." for j in range(6)]
+    article = pages.statement("Title", paras).encode()
+    no_container = (
+        "<html><body><div class='x'>" + "".join(f"<p>{p}</p>" for p in paras) + "</div></body></html>"
+    ).encode()
+    cases = [
+        (article, "text/html", {}),  # main
+        (article, "text/html", {"content_selector": "article"}),  # selector
+        (no_container, "text/html", {}),  # trafilatura or the paragraphs fallback
+        (faultsite.pdf(paras), "application/pdf", {}),  # pdf
+    ]
+    url = "https://www.ohchr.org/en/press-releases/2026/11/x"
+    for body, content_type, config in cases:
+        got = analyse(body, url, content_type, "utf-8", config, False)
+        assert normalise_text(got.extracted.text) == got.extracted.text, got.extracted.method
+        assert got.content_hash == content_hash(got.extracted.text)
 
 
 def test_whitespace_characters_counted_are_those_the_regex_collapses() -> None:
