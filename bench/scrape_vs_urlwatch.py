@@ -1,43 +1,46 @@
 """Our scrape pass against urlwatch 2.29, on the same pages, in the same run.
 
 A local site (a separate process: ``http.server.ThreadingHTTPServer``, HTTP/1.1 keep-alive,
-listen backlog 1024, ETag + Last-Modified, gzip when asked) serves N=200 statement pages of
-about 20 KB each, shaped like a UN/NGO newsroom: header with navigation and language switcher,
-breadcrumb, the article (title, date, share bar, 15-20 paragraphs of real statement prose
-remixed by sentence, topic tags), related-items aside, footer, JSON-LD and scripts. The
-statements are listed, newest first, on a paged news listing (50 teasers a page) that links to
-them, plus robots.txt.
+listen backlog 1024, no Nagle delay, ETag + Last-Modified, gzip when asked) serves N=200
+statement pages of about 20 KB each, shaped like a UN/NGO newsroom: header with navigation and
+language switcher, breadcrumb, the article (title, dateline, share bar, 15-20 paragraphs of
+real statement prose remixed by sentence, topic tags), related-items aside, footer, JSON-LD
+and scripts. The statements are listed, newest first, on a paged news listing (50 teasers a
+page) that links to them, plus robots.txt.
 
-What each side does, per round:
+What each side does, per run:
 
-- **ours** (``pipeline.scrape.run_scrape``, the code ``pledgewatch scrape`` runs): sync the
-  source registry (one ``listing`` source, URL pattern of a statement), read robots.txt, read
-  the listing (its 4 pages on the first pass, ``backfill_pages=4``; the first page after),
-  fetch each statement with a conditional GET, extract title / date / language / main text
-  with lxml, and store to SQLite: statement rows, a version when the normalised text changed,
-  a paragraph delta for each new version, the near-duplicate cluster, per-URL fetch state,
-  the source poll and the run record. ``recheck_hours=0``: every known statement is
-  re-validated on every pass, as urlwatch re-checks every job (by default we would re-check a
-  known statement every 6 hours only, and an unchanged pass would fetch the listing alone).
+- **ours** (``pipeline.scrape.run_scrape``, what ``pledgewatch scrape`` runs): sync the source
+  registry (one ``listing`` source: the listing URL and the URL pattern of a statement), read
+  robots.txt (kept on disk between passes), read the listing (its 4 pages on the first pass,
+  ``backfill_pages=4``; the first page after), fetch each statement with a conditional GET,
+  extract title / date / language / main text with lxml, and store to SQLite: statement rows,
+  a version when the normalised text changed, a paragraph delta for each new version, the
+  near-duplicate fingerprint and cluster, per-URL fetch state, the source poll and the run
+  record. ``recheck_hours=0``: every known statement is re-validated on every pass, as urlwatch
+  re-checks every job (by default we re-check a known statement every 6 hours, and an
+  unchanged pass fetches the listing alone).
 - **urlwatch**: its 200 jobs are the statement URLs themselves (it has no discovery), plain
   ``url:`` jobs without filters (its cheapest honest setting: it keeps the raw page, no
   extraction), its own temp config, urls file, hooks file and minidb cache. It sends
   If-None-Match / If-Modified-Since from its cache, fetches with ``requests`` in its fixed
   pool of ``MAX_WORKERS = 10`` threads (``urlwatch/worker.py``; no option changes it), saves
-  each changed or new page to its cache, and its default text reporter builds the unified
+  each new or changed page to its cache, and its default text reporter builds the unified
   diffs of changed pages (printed to /dev/null).
 
-Each side runs in a fresh Python process per round; the time measured is that of the pass
-itself inside it (imports excluded on both sides; urlwatch: storage set-up, jobs, report,
-cache close; ours: ``run_scrape`` from registry sync to the run record). pages/s = 200 /
-that time.
+Each run of either side is a fresh Python process; the time measured is that of the pass
+itself inside it (imports excluded on both sides, with SQLAlchemy's deferred mapper set-up on
+ours; urlwatch: storage set-up, jobs, report, cache close; ours: ``run_scrape`` from registry
+sync to the run record). pages/s = 200 / that time. Each round is run ``--repeat`` times (3),
+the two sides alternately; the line reports each side's median run, and every time in
+``*_s_all``. CPU seconds count our extraction worker processes too.
 
 Rounds:
 
-1. **new**: empty database / empty cache.
+1. **new**: empty database / empty cache (a fresh one for every run).
 2. **unchanged**: nothing changed (every statement answers 304).
-3. **changed**: 20 statements changed (a paragraph rewritten and an update note appended).
-   Ours stores 20 new versions with their deltas; urlwatch diffs 20 pages.
+3. **changed**: 20 statements changed since the run before (a paragraph rewritten and an update
+   note appended). Ours stores 20 new versions with their deltas; urlwatch diffs 20 pages.
 
 In rounds 1-3 the site is one host (127.0.0.1) that answers at once, so they measure the
 work of a pass, not politeness: both sides get the same concurrency on that host, urlwatch's
@@ -49,25 +52,31 @@ starts per slot) would cap us at 13 pages/s on one host, by design.
    with its own robots.txt and listing; every answer (robots.txt, listings, pages, 304s)
    delayed 200 ms. Ours runs with its politeness defaults (``per_host_concurrency=2``,
    ``min_delay_s=0.15``, jitter 0.05). Both sides first see the pages once (an untimed
-   priming pass each), then the timed pass re-validates all 200: the steady state of a
-   monitor. The bound is politeness itself: at most hosts x cap / latency pages per second
-   (320/s); with 6.25 pages per host the hosts with 7 pages need 4 round trips, so 200 pages
-   cannot take less than 0.8 s (250/s, 0.78 of the bound). The server measures the largest
-   number of requests one host was serving at once, from the request line read to the start
-   of the answer's write (the 200 ms wait inside), so it can only under-count the client's
-   own in-flight count, never over-count it.
+   priming pass each), then the timed runs re-validate all 200: the steady state of a
+   monitor (ours also re-reads the 32 listings). The bound is politeness itself: at most
+   hosts x cap / latency pages per second (320/s). With 6.25 pages per host, the hosts with
+   7 pages need 4 round trips one after the other, so no client within the cap can do these
+   200 pages in less than 0.8 s (``layout_bound_pps`` 250/s, 0.78 of the 320/s bound); the
+   line gives both efficiencies. The server measures the largest number of requests one host
+   was serving at once, from the request line read to the start of the answer's write (the
+   200 ms wait inside), so it can only under-count the client's in-flight count, never
+   over-count it.
 
 Prints ONE JSON line:
 {"pages": 200, "rounds": {"new": {"ours_pps", "urlwatch_pps", "ratio"}, "unchanged": {...},
 "changed": {...}, "latency": {"ours_pps", "urlwatch_pps", "ratio", "politeness_bound_pps",
 "efficiency", "max_concurrent_per_host", "per_host_cap"}}, ...details}
-(ratio = ours / urlwatch; efficiency = ours / bound). Details: each side's seconds, CPU
-seconds and requests served per round, what ours stored, the machine's load average.
+(ratio = ours / urlwatch; efficiency = ours / bound). Details per round: each side's median
+and all seconds, CPU seconds, where the time went (before the first request reached the
+site, after the last answer), the requests the site served to each side by kind and status,
+and what ours stored; in ``setup``, the load average before and after.
 Targets: ours >= urlwatch on "new"; >= 2x on "unchanged"; latency >= 5x urlwatch and >= 0.75
 of the bound, never above the per-host cap.
 
 Usage: python bench/scrape_vs_urlwatch.py [--pages 200] [--hosts 32] [--latency-ms 200]
-       [--changed 20] [--rounds new,unchanged,changed,latency]
+       [--changed 20] [--repeat 3] [--rounds new,unchanged,changed,latency]
+       [--ours-set SETTING=VALUE ...]   (e.g. extract_processes=0, to compare)
+Development: PW_BENCH_PYSPY=<dir> records every child run with py-spy (if installed).
 """
 
 from __future__ import annotations
@@ -651,7 +660,8 @@ def child_ours(raw: str) -> None:
     errors = [f"{r.key}: {r.error}" for r in report.failed_sources] + [
         e for r in report.sources for e in r.item_errors
     ]
-    out = {"seconds": seconds, "cpu_s": cpu, "started": started, "ended": ended}
+    # CPU of this process plus that of its extraction worker processes, if it started any
+    out = {"seconds": seconds, "cpu_s": cpu + report.extraction_cpu_s, "started": started, "ended": ended}
     print(json.dumps({**out, "counts": report.counts(), "errors": errors[:5]}))
 
 
@@ -712,27 +722,39 @@ def _side(site: Site, runner: Any) -> dict[str, Any]:
     return out
 
 
-def _round(name: str, pages: int, ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+
+
+def _round(
+    name: str, pages: int, ours_runs: list[dict[str, Any]], theirs_runs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One round's line: each side's median run (of ``--repeat``, run alternately) and all times."""
+    ours, theirs = _median_run(ours_runs), _median_run(theirs_runs)
     ours_pps = pages / ours["seconds"]
     theirs_pps = pages / theirs["seconds"]
     progress(
         f"  {name}: ours {ours['seconds']:.2f}s ({ours_pps:.0f}/s, cpu {ours['cpu_s']:.2f}s)  "
         f"urlwatch {theirs['seconds']:.2f}s ({theirs_pps:.0f}/s, cpu {theirs['cpu_s']:.2f}s)  "
-        f"x{ours_pps / theirs_pps:.2f}"
+        f"x{ours_pps / theirs_pps:.2f}  (all: ours {[round(r['seconds'], 2) for r in ours_runs]}, "
+        f"urlwatch {[round(r['seconds'], 2) for r in theirs_runs]})"
     )
-    if ours.get("errors"):
-        progress(f"  ours reported errors: {ours['errors']}")
+    errors = [e for r in ours_runs for e in r.get("errors") or []]
+    if errors:
+        progress(f"  ours reported errors: {errors[:5]}")
     return {
         "ours_pps": round(ours_pps, 1),
         "urlwatch_pps": round(theirs_pps, 1),
         "ratio": round(ours_pps / theirs_pps, 2),
         "ours_s": round(ours["seconds"], 3),
         "urlwatch_s": round(theirs["seconds"], 3),
-        "ours_cpu_s": round(ours["cpu_s"], 3),
+        "ours_s_all": [round(r["seconds"], 3) for r in ours_runs],
+        "urlwatch_s_all": [round(r["seconds"], 3) for r in theirs_runs],
+        "ours_cpu_s": round(ours["cpu_s"], 3),  # the pass's process and its extraction workers
         "urlwatch_cpu_s": round(theirs["cpu_s"], 3),
         "ours_lead_tail_s": [round(ours["lead_s"] or 0, 3), round(ours["tail_s"] or 0, 3)],
-        "ours_max_host_span_s": round(ours["server"]["max_host_span_s"], 3),
         "urlwatch_lead_tail_s": [round(theirs["lead_s"] or 0, 3), round(theirs["tail_s"] or 0, 3)],
+        "ours_max_host_span_s": round(ours["server"]["max_host_span_s"], 3),
         "ours_requests": ours["server"]["requests"],
         "urlwatch_requests": theirs["server"]["requests"],
         "ours_counts": {
@@ -750,6 +772,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--changed", type=int, default=20)
     parser.add_argument("--rounds", default="new,unchanged,changed,latency")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per round and side (the median counts)"
+    )
     parser.add_argument(
         "--ours-set",
         action="append",
@@ -770,6 +795,7 @@ def main() -> None:
     factory = PageFactory()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-scrape-"))
     result: dict[str, Any] = {"pages": args.pages, "rounds": {}}
+    load_before = os.getloadavg()
     sites: list[Site] = []
     try:
         sys.path.insert(0, str(ROOT))
@@ -780,27 +806,35 @@ def main() -> None:
             site = Site(factory, args.pages, ["127.0.0.1"])
             sites.append(site)
             site.start()
-            progress(f"site: {args.pages} pages on {site.base('127.0.0.1')}")
-            ours = Ours(
-                tmp / "ours",
-                site,
-                {
-                    "per_host_concurrency": THROUGHPUT_CAP,
-                    "min_delay_s": 0.0,
-                    "delay_jitter_s": 0.0,
-                    **overrides,
-                },
-            )
-            theirs = Urlwatch(tmp / "urlwatch", [site.url(i) for i in range(args.pages)])
+            progress(f"site: {args.pages} pages on {site.base('127.0.0.1')}, {args.repeat} runs a round")
+            settings = {
+                "per_host_concurrency": THROUGHPUT_CAP,
+                "min_delay_s": 0.0,
+                "delay_jitter_s": 0.0,
+                **overrides,
+            }
+            urls = [site.url(i) for i in range(args.pages)]
+            # new: every run from an empty database / cache; the later rounds go on from the last
+            runs: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+            for k in range(args.repeat if "new" in wanted else 1):
+                ours = Ours(tmp / f"ours-{k}", site, settings)
+                theirs = Urlwatch(tmp / f"urlwatch-{k}", urls)
+                runs.setdefault("new", ([], []))
+                runs["new"][0].append(_side(site, ours))
+                runs["new"][1].append(_side(site, theirs))
+            for name in ("unchanged", "changed"):
+                if name not in wanted:
+                    continue
+                for _ in range(args.repeat):
+                    if name == "changed":  # each run finds another 20 pages changed
+                        step = max(1, args.pages // max(1, args.changed))
+                        site.change(list(range(0, args.pages, step))[: args.changed])
+                    runs.setdefault(name, ([], []))
+                    runs[name][0].append(_side(site, ours))
+                    runs[name][1].append(_side(site, theirs))
             for name in ("new", "unchanged", "changed"):
-                if name == "changed":
-                    step = max(1, args.pages // max(1, args.changed))
-                    site.change(list(range(0, args.pages, step))[: args.changed])
-                if name in wanted or name == "new":  # later rounds need the first
-                    mine = _side(site, ours)
-                    other = _side(site, theirs)
-                    if name in wanted:
-                        result["rounds"][name] = _round(name, args.pages, mine, other)
+                if name in wanted:
+                    result["rounds"][name] = _round(name, args.pages, *runs[name])
         if "latency" in wanted:
             hosts = [f"127.0.0.{2 + i}" for i in range(args.hosts)]
             site = Site(factory, args.pages, hosts)
@@ -814,18 +848,33 @@ def main() -> None:
             theirs = Urlwatch(tmp / "urlwatch-latency", [site.url(i) for i in range(args.pages)])
             prime_ours, prime_theirs = _side(site, ours), _side(site, theirs)
             progress(f"  priming: ours {prime_ours['seconds']:.2f}s, urlwatch {prime_theirs['seconds']:.2f}s")
-            mine, other = _side(site, ours), _side(site, theirs)
+            mine: list[dict[str, Any]] = []
+            other: list[dict[str, Any]] = []
+            for _ in range(args.repeat):
+                mine.append(_side(site, ours))
+                other.append(_side(site, theirs))
             row = _round("latency", args.pages, mine, other)
             cap = defaults.per_host_concurrency
-            bound = len(hosts) * cap / (args.latency_ms / 1000)
+            latency = args.latency_ms / 1000
+            bound = len(hosts) * cap / latency
+            # the best any client within the cap can do for this layout: the host with the most
+            # pages needs ceil(pages / cap) round trips one after the other
+            per_host = -(-args.pages // len(hosts))
+            floor_s = -(-per_host // cap) * latency
+            median = _median_run(mine)
+            requests = sum(median["server"]["requests"].values())
             row.update(
                 politeness_bound_pps=round(bound, 1),
                 efficiency=round(row["ours_pps"] / bound, 3),
                 max_concurrent_per_host=max(
-                    mine["server"]["max_concurrent_per_host"], prime_ours["server"]["max_concurrent_per_host"]
+                    [r["server"]["max_concurrent_per_host"] for r in [prime_ours, *mine]]
                 ),
                 per_host_cap=cap,
-                urlwatch_max_concurrent_per_host=other["server"]["max_concurrent_per_host"],
+                layout_floor_s=round(floor_s, 3),
+                layout_bound_pps=round(args.pages / floor_s, 1),
+                layout_efficiency=round(row["ours_pps"] / (args.pages / floor_s), 3),
+                ours_requests_per_s=round(requests / median["seconds"], 1),  # pages + listings
+                urlwatch_max_concurrent_per_host=max(r["server"]["max_concurrent_per_host"] for r in other),
                 priming_ours_s=round(prime_ours["seconds"], 3),
                 priming_urlwatch_s=round(prime_theirs["seconds"], 3),
             )
@@ -839,7 +888,8 @@ def main() -> None:
         "urlwatch": "conditional GET + diff + minidb cache, plain url jobs, its fixed 10-thread pool",
         "throughput_rounds_per_host_cap": THROUGHPUT_CAP,
         "latency_round": "politeness defaults, after one untimed priming pass per side",
-        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "repeat": args.repeat,
+        "loadavg_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "cpus": os.cpu_count(),
     }
     print(json.dumps(result))

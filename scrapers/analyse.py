@@ -28,6 +28,7 @@ import logging
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,9 @@ def _serve(conn: Any) -> None:
             request = conn.recv()
         except (EOFError, OSError):
             return
-        if request is None:
+        if request is None:  # the end: say how much CPU this worker used, for the record
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(time.process_time())
             return
         try:
             answer: tuple[bool, Any] = (True, analyse(*request))
@@ -106,14 +109,19 @@ class _Worker:
             raise value
         return value  # type: ignore[no-any-return]
 
-    def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+    def stop(self) -> float:
+        """Stop the worker; the CPU seconds it used (0.0 if it cannot say)."""
+        cpu = 0.0
+        with contextlib.suppress(OSError, ValueError, EOFError):
             self.conn.send(None)
+            if self.conn.poll(2):
+                cpu = float(self.conn.recv())
         self.process.join(2)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(2)
         self.conn.close()
+        return cpu
 
 
 class Analyser:
@@ -134,6 +142,7 @@ class Analyser:
         self._up = threading.Event()  # the first worker answers
         self._failed = self.processes == 0
         self._starter: threading.Thread | None = None
+        self.workers_cpu_s = 0.0  # CPU the worker processes used, known after close()
 
     def analyse(
         self,
@@ -186,10 +195,29 @@ class Analyser:
                 continue
         return None
 
+    def warm(self) -> None:
+        """Start the forkserver (one small process, once per process) in the background, so
+        that workers, if this pass comes to need them, are up sooner: a source's first pass
+        reads its whole backfill. Workers themselves still start only past ``pool_after``."""
+        if self._failed:
+            return
+        threading.Thread(target=self._ensure_forkserver, name="analyse-warm", daemon=True).start()
+
+    @staticmethod
+    def _ensure_forkserver() -> Any:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["scrapers.analyse"])
+        try:
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+        except Exception as exc:  # the workers will try again, and give up cleanly
+            log.debug("forkserver not started early: %s", exc)
+        return context
+
     def _start(self) -> None:
         try:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["scrapers.analyse"])
+            context = self._ensure_forkserver()
             for _ in range(self.processes):
                 worker = _Worker(context)
                 with self._lock:
@@ -220,4 +248,4 @@ class Analyser:
         with self._lock:
             workers, self._workers = self._workers, []
         for worker in workers:
-            worker.stop()
+            self.workers_cpu_s += worker.stop()

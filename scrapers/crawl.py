@@ -96,6 +96,7 @@ class SourceResult:
 @dataclass
 class ScrapeReport:
     sources: list[SourceResult] = field(default_factory=list)
+    extraction_cpu_s: float = 0.0  # CPU used by extraction worker processes (not in this process)
 
     @property
     def new_versions(self) -> int:
@@ -304,30 +305,48 @@ class _Op:
 
 # -- scheduling -------------------------------------------------------------------------------
 class Threads:
-    """A fixed set of fetch threads, started by a thread of their own while work is handed out.
+    """Fetch threads, started as work comes, by a thread of their own.
 
-    (A ``ThreadPoolExecutor`` starts one thread per submission, in the submitting thread, and
-    each start waits for the GIL behind the tasks already running: the last hosts of a pass
-    began a tenth of a second after the first. Here the first tasks run as soon as the first
-    threads exist, and the others are started while those wait for their answers.)
+    As a ``ThreadPoolExecutor``, a thread is added when work is handed out and none is idle,
+    up to ``count``; but the start happens in a starter thread, not in the one handing work
+    out (each start waits for the GIL behind the tasks already running: handing out the first
+    tasks of 32 hosts took a tenth of a second, and the last hosts began that much later).
     """
 
     def __init__(self, count: int, name: str = "scrape") -> None:
+        self._max = max(1, count)
+        self._name = name
         self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
             queue.SimpleQueue()
         )
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"{name}-{i}", daemon=True) for i in range(max(1, count))
-        ]
-        self._starter = threading.Thread(target=self._start, name=f"{name}-start", daemon=True)
+        self._idle = threading.Semaphore(0)  # threads waiting for work
+        self._wanted = threading.Semaphore(0)  # threads asked of the starter
+        self._lock = threading.Lock()
+        self._asked = 0
+        self._closing = False
+        self._threads: list[threading.Thread] = []
+        self._starter = threading.Thread(target=self._start_loop, name=f"{name}-start", daemon=True)
         self._starter.start()
-
-    def _start(self) -> None:
-        for thread in self._threads:
-            thread.start()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         self._queue.put((fn, args))
+        if self._idle.acquire(blocking=False):
+            return  # an idle thread takes it
+        with self._lock:
+            if self._asked < self._max:
+                self._asked += 1
+                self._wanted.release()
+
+    def _start_loop(self) -> None:
+        while True:
+            self._wanted.acquire()
+            if self._closing:
+                return
+            thread = threading.Thread(
+                target=self._loop, name=f"{self._name}-{len(self._threads)}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def _loop(self) -> None:
         while True:
@@ -339,8 +358,12 @@ class Threads:
                 fn(*args)
             except Exception:  # tasks record their own failures; this is a last resort
                 log.exception("scrape thread task crashed")
+            self._idle.release()
 
     def shutdown(self) -> None:
+        with self._lock:
+            self._closing = True
+        self._wanted.release()
         self._starter.join()
         for _ in self._threads:
             self._queue.put(None)
@@ -454,6 +477,8 @@ class ScrapePass:
         if not jobs:
             return report
         workers = max(1, self.policy.workers)
+        if any(job.first_pass for job in jobs):
+            self._analyser.warm()  # a first pass reads a whole backfill
         try:
             with Threads(workers) as pool:
                 scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
@@ -473,6 +498,7 @@ class ScrapePass:
         finally:
             self._analyser.close()
         report.sources = [job.result for job in jobs]
+        report.extraction_cpu_s = self._analyser.workers_cpu_s
         return report
 
     def _load_jobs(self, source_ids: list[int]) -> list[_Job]:
