@@ -441,6 +441,15 @@ class _Job:
         return json.dumps({k: self.config.get(k) for k in keys}, sort_keys=True)
 
 
+@dataclass
+class _Selection:
+    """What a source's discovery has handed out so far (its limits count over all pages)."""
+
+    scheduled: set[str]
+    new: int = 0
+    due: int = 0
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
@@ -616,12 +625,17 @@ class ScrapePass:
                     [(Item(url=job.urls[0], lang=job.config.get("lang")), job.states[url_hash(job.urls[0])])],
                 )
             else:
-                items = self._discover(job)
-                job.result.discovered = len(items)
-                scheduled = {url_hash(item.url) for item, _ in job.known}
-                chosen = self._select(job, items, scheduled, len(job.known))
-                self._analyser.expect(sum(1 for _, state in chosen if state.last_success_at is None))
-                self._schedule(job, chosen)
+                selection = _Selection(
+                    scheduled={url_hash(item.url) for item, _ in job.known}, due=len(job.known)
+                )
+
+                def hand_out(found: list[Item]) -> None:
+                    # each listing page's items go out as soon as it is read, not after the last
+                    chosen = self._select(job, self._fresh_enough(job, found), selection)
+                    self._analyser.expect(sum(1 for _, state in chosen if state.last_success_at is None))
+                    self._schedule(job, chosen)
+
+                job.result.discovered = len(self._discover(job, hand_out))
         except (FetchError, DiscoveryError, ExtractionError) as exc:
             job.result.error = str(exc)
             job.http_status = getattr(exc, "status", None)
@@ -649,7 +663,9 @@ class ScrapePass:
         if last:
             self._finish(job)
 
-    def _discover(self, job: _Job) -> list[Item]:
+    def _discover(self, job: _Job, hand_out: Callable[[list[Item]], None]) -> list[Item]:
+        """Read the source's listing / feed / sitemap pages; each page's new items are handed
+        out as soon as it is read. Returns every item found (recent enough)."""
         discoverer = discoverer_for(job.kind, job.config)
         budget = self.policy.backfill_pages if job.first_pass else 1
         if job.kind == "sitemap":
@@ -693,11 +709,15 @@ class ScrapePass:
                     continue
                 self._record_fetch(job, state.success_row(job.id, resp, None))
                 job.result.warnings.extend(found.warnings)
+                fresh: list[Item] = []
                 for item in found.items:
                     key = canonical_url(item.url)
                     if key not in seen_items:
                         seen_items.add(key)
-                        items.append(item)
+                        fresh.append(item)
+                items.extend(fresh)
+                if fresh:
+                    hand_out(fresh)
                 queue_.extend(self._follow(job, found, state))
         return self._fresh_enough(job, items)
 
@@ -798,11 +818,10 @@ class ScrapePass:
             job = by_id[source_id]
             job.known.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
 
-    def _select(
-        self, job: _Job, items: list[Item], scheduled: set[str], due_so_far: int
-    ) -> list[tuple[Item, UrlState]]:
-        """After discovery: new items, and listed known items that are due (sitemaps: changed
-        since we last read them), except what ``_select_known`` already scheduled."""
+    def _select(self, job: _Job, items: list[Item], selection: _Selection) -> list[tuple[Item, UrlState]]:
+        """Of the items a discovery page found: the new ones, and listed known ones that are
+        due (sitemaps: changed since we last read them), except what is already handed out;
+        within the source's limits, counted over its whole discovery."""
         now = utcnow()
         limit = self.policy.max_items
         with session_scope(self.factory) as session:
@@ -811,18 +830,22 @@ class ScrapePass:
         due: list[tuple[Item, UrlState]] = []
         for item in items:
             key = url_hash(item.url)
-            if key in scheduled:
+            if key in selection.scheduled:
                 continue
             state = states[key]
             if state.last_success_at is None:
-                if self._retry_due(state, now) and len(new) < limit:  # new, or failed before
+                if self._retry_due(state, now) and selection.new + len(new) < limit:  # new, or failed before
                     new.append((item, state))
             elif job.kind == "sitemap":
                 if item.lastmod is not None and item.lastmod > state.last_success_at:
                     due.append((item, state))
             elif state.last_fetched_at is None or state.last_fetched_at + self.policy.recheck_after <= now:
                 due.append((item, state))
-        return new + due[: max(0, limit - due_so_far)]
+        due = due[: max(0, limit - selection.due)]
+        selection.new += len(new)
+        selection.due += len(due)
+        selection.scheduled.update(url_hash(item.url) for item, _ in new + due)
+        return new + due
 
     def _is_item(self, job: _Job, url: str) -> bool:
         return job.pattern is None or bool(job.pattern.search(url))
