@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import pathlib
+import random
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,7 @@ from models import Delta, Statement, Version, session_scope, upgrade_database
 from scrapers import crawl
 from scrapers.analyse import Analyser, _Worker, analyse
 from scrapers.client import FetchError, FetchPolicy, PoliteClient, RobotsCache
-from scrapers.extract import _WS, _WS_CHARS, ExtractionError, content_hash, normalise_text
+from scrapers.extract import _WS, _WS_CHARS, _WS_COLLAPSE, ExtractionError, content_hash, normalise_text
 from tests.scrapers import faultsite
 from tests.scrapers import passes as P
 from tests.support import pages
@@ -115,6 +116,11 @@ def test_every_extraction_path_returns_normalised_text_so_its_hash_is_the_conten
 def test_whitespace_characters_counted_are_those_the_regex_collapses() -> None:
     matched = {chr(c) for c in range(0x10000) if _WS.fullmatch(chr(c))}
     assert matched == set(_WS_CHARS)
+    rng = random.Random(5)
+    alphabet = [*_WS_CHARS, "a", "b", "\n", "é", "–", "\u200c"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _WS_COLLAPSE.sub(" ", text) == _WS.sub(" ", text), repr(text)
 
 
 # -- robots.txt kept between passes -------------------------------------------------------------
