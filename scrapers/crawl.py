@@ -3,21 +3,32 @@
 Shape of a pass (the lessons of urlwatch's fixed pool and commit-per-row, inverted):
 
 - **Fetching fans out by host.** Every fetch is a task queued under its host; at most the
-  per-host cap of a host's tasks are handed to the worker threads at once, so workers never
-  sit blocked behind one busy or slow host while others have work. With enough workers the
+  per-host cap of a host's tasks are handed to the fetch threads at once, so threads never
+  sit blocked behind one busy or slow host while others have work. With enough threads the
   wall time of a pass is bounded by politeness (hosts x cap / latency), not by one host.
-- **Extraction happens in the workers**, next to the fetch, in parallel.
-- **Storing happens in one writer** (the calling thread): it applies what the workers
-  produced in batched transactions (one commit per batch, fetch-state rows as one
-  executemany). One writer also means near-duplicates stored in the same pass see each other,
-  and SQLite never has two writers waiting on each other. If a batch fails, its operations
-  are re-applied one by one so that one bad row cannot lose the others.
+  Threads are added as work comes, by a starter thread of their own (the hosts of a pass
+  start together, not one thread start after another).
+- **What the database already knows goes first.** Known statements due for re-validation and
+  earlier failures due for a retry are read for all sources in two queries and handed out at
+  once, next to each source's discovery; each discovery page's new items go out as soon as
+  that page is read. In a pass of known statements the listing is one request among theirs.
+- **Extraction happens next to the fetch**: in the fetch threads, or, once a pass has many
+  pages to read, in a few worker processes (``scrapers.analyse``) so that it uses more than
+  one core. The content hash and the near-duplicate fingerprint are computed there too.
+- **Storing happens in one writer** (the calling thread): it applies what the threads
+  produced in batched transactions, letting a batch fill for a moment while work is in
+  flight (group commit): pages are stored set-wise (``store.store_pages``), fetch-state rows,
+  source polls and source health as executemany. One writer also means near-duplicates
+  stored in the same pass see each other, and SQLite never has two writers waiting on each
+  other. If a batch fails, its operations are re-applied one by one so that one bad row
+  cannot lose the others.
 - **Nothing is lost.** A failed fetch or extraction is recorded on its URL (consecutive
   failures, last error, backoff until) and retried on a later pass until it succeeds; a
   source's failure is recorded on the source (and in ``source_polls``) and never stops the
   others. Unique keys make a retried or concurrent pass unable to duplicate anything.
 - **Unchanged costs little.** Conditional GET (ETag / Last-Modified) on every document, a 304
-  is not parsed; a 200 whose bytes hash to what we stored last time is not parsed either.
+  is not parsed; a 200 whose bytes hash to what we stored last time is not parsed either;
+  robots.txt answers are kept between passes (``client.RobotsCache``).
 """
 
 from __future__ import annotations
