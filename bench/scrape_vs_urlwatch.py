@@ -661,7 +661,12 @@ def child_ours(raw: str) -> None:
         e for r in report.sources for e in r.item_errors
     ]
     # CPU of this process plus that of its extraction worker processes, if it started any
-    out = {"seconds": seconds, "cpu_s": cpu + report.extraction_cpu_s, "started": started, "ended": ended}
+    out = {
+        "seconds": seconds,
+        "cpu_s": cpu + getattr(report, "extraction_cpu_s", 0.0),
+        "started": started,
+        "ended": ended,
+    }
     print(json.dumps({**out, "counts": report.counts(), "errors": errors[:5]}))
 
 
