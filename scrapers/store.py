@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from models import Delta, FetchState, Source, Statement, Version, utcnow
 from models.db import insert_ignore
-from scrapers.dedup import NEAR, ClusterIndex, containment, shingles, simhash_of
+from scrapers.dedup import NEAR, ClusterIndex, containment, shingle_hashes, shingle_set, simhash_of_hashes
 from scrapers.discover import Item
 from scrapers.extract import Extracted, content_hash, paragraphs
 from scrapers.urls import clean_url, url_hash
@@ -452,8 +452,9 @@ def _store_round(session: Session, pages: list[PageToStore], context: StoreConte
             features = None
             fp = p.fingerprint
             if fp is None:
-                features = shingles(p.extracted.text)
-                fp = simhash_of(features)
+                hashes = shingle_hashes(p.extracted.text)
+                fp = simhash_of_hashes(hashes)
+                features = set(hashes.tolist())
             cluster = choose_cluster(session, statement["id"], p.extracted.text, fp, context, features)
             statement["cluster_id"] = cluster
             clustered.append({"sid": statement["id"], "fingerprint": fp, "cluster_id": cluster})
@@ -495,8 +496,9 @@ def paragraph_delta(old: str, new: str) -> tuple[list[str], list[str]]:
 
 def assign_cluster(session: Session, statement: Statement, text: str, context: StoreContext) -> None:
     """Link a new statement to an earlier near-duplicate (same text, another URL or site)."""
-    features = shingles(text)
-    fp = simhash_of(features)
+    hashes = shingle_hashes(text)
+    fp = simhash_of_hashes(hashes)
+    features = set(hashes.tolist())
     statement.fingerprint = fp
     statement.cluster_id = choose_cluster(session, statement.id, text, fp, context, features)
 
@@ -507,7 +509,7 @@ def choose_cluster(
     text: str,
     fp: int,
     context: StoreContext,
-    features: set[str] | None = None,
+    features: set[int] | None = None,
 ) -> int:
     """The cluster of a new statement with fingerprint ``fp`` (its own id when it has no
     near-duplicate); staged in ``context`` so that later statements of the pass see it."""
@@ -525,8 +527,8 @@ def choose_cluster(
             select(Version.text).where(Version.statement_id == cand_id).order_by(Version.seq).limit(1)
         )
         if features is None:
-            features = shingles(text)
-        if cand_text and containment(features, shingles(cand_text)) >= 0.8:
+            features = shingle_set(text)
+        if cand_text and containment(features, shingle_set(cand_text)) >= 0.8:
             cluster = cand_cluster
             break
     context.staged.append((statement_id, cluster, fp))
