@@ -290,14 +290,14 @@ class ListingDiscoverer(Discoverer):
     kind = "listing"
 
     def parse(self, body: bytes, base_url: str) -> Discovery:
-        from scrapers.extract import parse_html
+        from scrapers.extract import css, parse_html
 
         root = parse_html(body)
         warnings: list[str] = []
         selector = self.config.get("link_selector")
         anchors: list[Any] = []
         if selector:
-            anchors = [a for a in root.cssselect(selector) if a.tag == "a" or a.find(".//a") is not None]
+            anchors = [a for a in css(selector)(root) if a.tag == "a" or a.find(".//a") is not None]
             anchors = [a if a.tag == "a" else a.find(".//a") for a in anchors]
             if not anchors:
                 warnings.append(f"link_selector {selector!r} matched nothing; fell back to the URL pattern")
@@ -306,18 +306,19 @@ class ListingDiscoverer(Discoverer):
         base_host = urlsplit(base_url).hostname
         allowed = {h.lower() for h in self.config.get("allowed_hosts") or []}
         base_key = canonical_url(base_url)
+        links = _Links(self, base_url)
         found: dict[str, Item] = {}  # canonical URL -> item, in document order
         for anchor in anchors:
             href = (anchor.get("href") or "").strip()
             if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
                 continue
-            url = urljoin(base_url, href)
+            url = links.join(href)
             host = urlsplit(url).hostname
             if not url.startswith(("http://", "https://")) or (host != base_host and host not in allowed):
                 continue
             if not self.accepts(url):
                 continue
-            key = canonical_url(url)
+            key = links.canonical(url)
             if key == base_key:
                 continue
             title = " ".join(anchor.text_content().split()) or anchor.get("title") or None
@@ -329,12 +330,12 @@ class ListingDiscoverer(Discoverer):
                     found[key] = replace(known, title=title)
                 continue
             found[key] = Item(
-                url=url, title=title, published_at=self._date_near(anchor, key, base_url), lang=self.lang
+                url=url, title=title, published_at=self._date_near(anchor, key, links), lang=self.lang
             )
         items = list(found.values())
         return Discovery(items=items, next_pages=self._next_pages(root, base_url), warnings=warnings)
 
-    def _date_near(self, anchor: Any, key: str, base_url: str) -> datetime | None:
+    def _date_near(self, anchor: Any, key: str, links: _Links) -> datetime | None:
         """The date printed in the teaser that holds the link (``<time>``, or a date-classed
         element such as WordPress's ``post-byline``), never a neighbouring teaser's."""
         from scrapers.extract import DATE_CLASS
@@ -344,11 +345,11 @@ class ListingDiscoverer(Discoverer):
             node = node.getparent()
             if node is None:
                 return None
-            if self._holds_other_statements(node, key, base_url):
+            if self._holds_other_statements(node, key, links):
                 return None  # climbed past the teaser into the list of teasers
-            times = node.xpath(".//time")
-            if times:
-                return parse_date(times[0].get("datetime") or times[0].text_content())
+            time = next(node.iterdescendants("time"), None)
+            if time is not None:
+                return parse_date(time.get("datetime") or time.text_content())
             for el in node.iter():
                 if isinstance(el.tag, str) and DATE_CLASS.search(el.get("class") or ""):
                     when = parse_date(el.get("datetime") or el.get("content") or el.text_content())
@@ -356,33 +357,66 @@ class ListingDiscoverer(Discoverer):
                         return when
         return None
 
-    def _holds_other_statements(self, node: Any, key: str, base_url: str) -> bool:
+    def _holds_other_statements(self, node: Any, key: str, links: _Links) -> bool:
         if self.pattern is None:
             return False  # without a pattern every link looks like a statement: cannot tell
         for a in node.iter("a"):
-            href = (a.get("href") or "").strip()
-            if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
-                continue
-            url = urljoin(base_url, href)
-            if not url.startswith(("http://", "https://")) or not self.accepts(url):
-                continue
-            try:
-                if canonical_url(url) != key:
-                    return True
-            except ValueError:
-                continue
+            other = links.statement_key(a.get("href"))
+            if other is not None and other != key:
+                return True
         return False
 
     def _next_pages(self, root: Any, base_url: str) -> list[Page]:
+        from scrapers.extract import css
+
         selectors = [self.config["next_selector"]] if self.config.get("next_selector") else []
         for selector in [*selectors, *NEXT_SELECTORS]:
-            for node in root.cssselect(selector):
+            for node in css(selector)(root):
                 href = node.get("href")
                 if href and not href.startswith("#"):
                     url = urljoin(base_url, href.strip())
                     if canonical_url(url) != canonical_url(base_url):
                         return [Page(url)]
         return []
+
+
+class _Links:
+    """One listing page's links, each resolved once: a teaser's date is looked for a few
+    levels up from its link, and each level asks whether it holds other statements' links
+    (a page of 50 teasers asked that of its links some 2,500 times)."""
+
+    def __init__(self, discoverer: Discoverer, base_url: str) -> None:
+        self.discoverer = discoverer
+        self.base_url = base_url
+        self._joined: dict[str, str] = {}
+        self._canonical: dict[str, str] = {}
+        self._statement: dict[str | None, str | None] = {}
+
+    def join(self, href: str) -> str:
+        url = self._joined.get(href)
+        if url is None:
+            url = self._joined[href] = urljoin(self.base_url, href)
+        return url
+
+    def canonical(self, url: str) -> str:
+        key = self._canonical.get(url)
+        if key is None:
+            key = self._canonical[url] = canonical_url(url)  # a ValueError goes to the caller
+        return key
+
+    def statement_key(self, raw: str | None) -> str | None:
+        """The canonical URL of a link's href if it is a statement of the source, else None."""
+        if raw in self._statement:
+            return self._statement[raw]
+        key = None
+        href = (raw or "").strip()
+        if href and not href.startswith(("#", "mailto:", "javascript:", "tel:")):
+            url = self.join(href)
+            if url.startswith(("http://", "https://")) and self.discoverer.accepts(url):
+                with contextlib.suppress(ValueError):
+                    key = self.canonical(url)
+        self._statement[raw] = key
+        return key
 
 
 class PageDiscoverer(Discoverer):

@@ -25,6 +25,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -38,10 +39,33 @@ _WS = re.compile(r"[ \t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]+")
 # the characters _WS collapses, for counting them without the regex (a test keeps them equal)
 _WS_CHARS = " \t\f\v\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200C))) + "\u202f\u205f\u3000"
 # _WS.sub(" ", text), faster: a lone space is left alone instead of replaced by itself (most
-# matches of _WS in running text are the single spaces between words)
-_WS_COLLAPSE = re.compile(
-    r"[ \t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]{2,}|[\t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]"
-)
+# matches of _WS in running text are the single spaces between words). Written to begin with a
+# character class, so that the regex engine skips ahead to the next whitespace character in C
+# (an alternation in front of it tried both branches at every position: twice as slow)
+_WS_OTHER = r"[\t\f\v\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]"  # the space aside
+_WS_COLLAPSE = re.compile(rf"{_WS.pattern[:-1]}(?:{_WS.pattern}|(?<={_WS_OTHER}))")
+# the whitespace characters that are not ASCII (none of them in most paragraphs)
+_WS_NOT_ASCII = re.compile(r"[\u00a0\u1680\u2000-\u200b\u202f\u205f\u3000]")
+
+
+def collapse_ws(text: str) -> str:
+    """``_WS.sub(" ", text)``: each run of whitespace other than line breaks becomes one space.
+
+    Most paragraphs have nothing to collapse; an ASCII one (``isascii`` is free) is checked
+    for it with four substring searches instead of a regex pass."""
+    if text.isascii() and "  " not in text and "\t" not in text and "\f" not in text and "\v" not in text:
+        return text
+    return _WS_COLLAPSE.sub(" ", text)
+
+
+def non_ws_length(text: str) -> int:
+    """How many characters of ``text`` are not whitespace as ``_WS`` sees it (line breaks count)."""
+    ascii_ws = text.count(" ") + text.count("\t") + text.count("\f") + text.count("\v")
+    if text.isascii() or not _WS_NOT_ASCII.search(text):
+        return len(text) - ascii_ws
+    return len(text) - ascii_ws - len(_WS_NOT_ASCII.findall(text))
+
+
 _SOURCE_BREAKS = re.compile(r"[\r\n]+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _SINGLE_BYTE_LIES = {"iso8859-1", "cp1252", "ascii"}  # codecs.lookup() names
@@ -151,7 +175,7 @@ def normalise_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     out = []
     for block in text.split("\n"):
-        block = _WS_COLLAPSE.sub(" ", block).strip()
+        block = collapse_ws(block).strip()
         if block and any(ch.isalnum() for ch in block):  # a lone "|" or "•" is layout, not text
             out.append(block)
     return "\n\n".join(out)
@@ -249,6 +273,21 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> str:
 
 
 _parsers = threading.local()
+# Every element an lxml.html element class, chosen in C: lxml.html's own parser asks a Python
+# method which class each element gets (form, input, label... have their own), once per element
+# the code touches. Nothing here uses those special classes, only HtmlElement's methods.
+_LOOKUP = etree.ElementDefaultClassLookup(
+    element=lxml_html.HtmlElement,
+    comment=lxml_html.HtmlComment,
+    pi=lxml_html.HtmlProcessingInstruction,
+    entity=lxml_html.HtmlEntity,
+)
+
+
+def _html_parser(encoding: str) -> etree.HTMLParser:
+    parser = etree.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True, no_network=True)
+    parser.set_element_class_lookup(_LOOKUP)
+    return parser
 
 
 def parse_html(body: bytes, declared_charset: str | None = None) -> Any:
@@ -258,32 +297,36 @@ def parse_html(body: bytes, declared_charset: str | None = None) -> Any:
     _parsers.cache = cache
     parser = cache.get(codec)
     if parser is None:
-        parser = lxml_html.HTMLParser(encoding=codec, remove_comments=True, remove_pis=True, no_network=True)
-        cache[codec] = parser
+        parser = cache[codec] = _html_parser(codec)
     try:
         root = lxml_html.document_fromstring(body, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         try:
             root = lxml_html.document_fromstring(
-                body.decode(codec, "replace").encode("utf-8"), parser=_utf8()
+                body.decode(codec, "replace").encode("utf-8"), parser=_html_parser("utf-8")
             )
         except (etree.ParserError, ValueError):
             raise ExtractionError(f"not an HTML document: {exc}") from exc
     return root
 
 
-def _utf8() -> etree.HTMLParser:
-    return lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+@lru_cache(maxsize=256)
+def css(selector: str) -> Any:
+    """A compiled CSS selector (compiling one to XPath costs more than running it); raises
+    cssselect's errors for an invalid one."""
+    from lxml.cssselect import CSSSelector
+
+    return CSSSelector(selector, translator="html")
 
 
 # -- helpers on the tree -----------------------------------------------------------------
 def _text(el: Any) -> str:
-    return _WS_COLLAPSE.sub(" ", el.text_content()).strip()
+    return collapse_ws(el.text_content()).strip()
 
 
 def _select(root: Any, selector: str) -> list[Any]:
     try:
-        return list(root.cssselect(selector))
+        return list(css(selector)(root))
     except Exception as exc:  # cssselect.SelectorError and friends: a registry mistake
         raise ExtractionError(f"invalid CSS selector {selector!r}: {exc}") from exc
 
@@ -310,16 +353,23 @@ def text_with_breaks(el: Any) -> str:
         if block:
             parts.append("\n")
         if node.text and tag != "br":
-            parts.append(node.text if pre else _SOURCE_BREAKS.sub(" ", node.text))
+            parts.append(node.text if pre else _unbroken(node.text))
         for child in node:
             walk(child, pre)
             if child.tail:
-                parts.append(child.tail if pre else _SOURCE_BREAKS.sub(" ", child.tail))
+                parts.append(child.tail if pre else _unbroken(child.tail))
         if block:
             parts.append("\n")
 
     walk(el, False)
     return "".join(parts)
+
+
+def _unbroken(text: str) -> str:
+    """Source line breaks as spaces (most text nodes have none: no regex pass for them)."""
+    if "\n" in text or "\r" in text:
+        return _SOURCE_BREAKS.sub(" ", text)
+    return text
 
 
 def _link_density(el: Any, total: int) -> float:
@@ -353,9 +403,9 @@ def _strip_chrome(container: Any) -> None:
         if el.getparent() is None:
             continue
         raw = el.text_content()
-        if len(raw) - sum(raw.count(ch) for ch in _WS_CHARS) >= 400:
+        if len(raw) >= 400 and non_ws_length(raw) >= 400:
             continue  # at least 400 characters stay whatever the spacing: not short (no regex pass)
-        text = _WS_COLLAPSE.sub(" ", raw).strip()
+        text = collapse_ws(raw).strip()
         if text and len(text) < 400 and _link_density(el, len(text)) > 0.5:
             _drop(el)
 

@@ -15,7 +15,16 @@ from models import Delta, Statement, Version, session_scope, upgrade_database
 from scrapers import crawl
 from scrapers.analyse import Analyser, _Worker, analyse
 from scrapers.client import FetchError, FetchPolicy, PoliteClient, RobotsCache
-from scrapers.extract import _WS, _WS_CHARS, _WS_COLLAPSE, ExtractionError, content_hash, normalise_text
+from scrapers.extract import (
+    _WS,
+    _WS_CHARS,
+    _WS_COLLAPSE,
+    ExtractionError,
+    collapse_ws,
+    content_hash,
+    non_ws_length,
+    normalise_text,
+)
 from tests.scrapers import faultsite
 from tests.scrapers import passes as P
 from tests.support import pages
@@ -117,10 +126,16 @@ def test_whitespace_characters_counted_are_those_the_regex_collapses() -> None:
     matched = {chr(c) for c in range(0x10000) if _WS.fullmatch(chr(c))}
     assert matched == set(_WS_CHARS)
     rng = random.Random(5)
-    alphabet = [*_WS_CHARS, "a", "b", "\n", "é", "–", "\u200c"]
-    for _ in range(3000):
+    alphabet = [*_WS_CHARS, "a", "b", "\n", "é", "–", "\u200c", "  "]
+    for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert _WS_COLLAPSE.sub(" ", text) == _WS.sub(" ", text), repr(text)
+        assert collapse_ws(text) == _WS.sub(" ", text), repr(text)  # with its ASCII shortcut
+        assert non_ws_length(text) == len(text) - sum(text.count(ch) for ch in _WS_CHARS), repr(text)
+    ascii_only = [" ", "\t", "\f", "\v", "a", "b", "\n", "  "]
+    for _ in range(2000):
+        text = "".join(rng.choice(ascii_only) for _ in range(rng.randint(0, 12)))
+        assert collapse_ws(text) == _WS.sub(" ", text), repr(text)
 
 
 # -- robots.txt kept between passes -------------------------------------------------------------
