@@ -6,10 +6,12 @@ How it decides, in order:
    another language (bilingual speeches) is read with that language's stemmer and cues.
 2. Search: every cue is a sequence of stems; one Aho-Corasick automaton per language runs over the
    text encoded one character per content word, so the cost grows with the text, not the catalog.
-   A proximity cue ("veto ~ atrocities") fires when its parts occur within a few words. A one-word
-   cue must also agree with the text word without inflection (``light_form``): Snowball gives
-   "chiffres" (figures) and "chiffrement" (encryption) one stem, a lone word has no context to
-   tell them apart.
+   A proximity cue ("veto ~ atrocities") fires when its parts occur within a few words of one
+   sentence. A one-word cue must also agree with the text word without inflection
+   (``light_form``): Snowball gives "chiffres" (figures) and "chiffrement" (encryption) one stem,
+   a lone word has no context to tell them apart. So must a proximity part written as one
+   inflected word ("executions" is not "executive"), and any word a cue marks with "="
+   ("human rights =officer" is not the "Human Rights Office").
 3. Veto: a negative cue ("climate crisis" for the conflict theme) cancels the hits it overlaps.
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
@@ -45,6 +47,7 @@ from matching.normalize import (
     TOKEN_RE,
     StemCache,
     detect_language,
+    fold_word,
     is_acronym,
     language_segments,
     light_form,
@@ -52,7 +55,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.1"
+MATCHER_VERSION = "rules-2.2"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -131,6 +134,11 @@ class _CueRec:
     forms: frozenset[str] | None = None
     # entry id -> where the cue comes from for that entry: its own cues, or a theme it draws on
     sources: dict[str, str] = field(default_factory=dict)
+    # Per part (one for a phrase, several for a proximity cue): (word offset, inflection-free forms)
+    # of the words the text must write that way, not merely with the same stem: words marked
+    # "=word" in the catalog ("human rights =officer" is not "Human Rights Office"), and a
+    # proximity part that is one inflected word ("executions" is not "executive").
+    checks: tuple[tuple[tuple[int, frozenset[str]], ...], ...] = ()
 
 
 @dataclass
@@ -282,6 +290,7 @@ class Matcher:
         grouped: dict[tuple[tuple[int, ...], bool], dict[str, tuple[float, str]]] = defaultdict(dict)
         texts: dict[tuple[tuple[int, ...], bool], str] = {}
         forms: dict[tuple[tuple[int, ...], bool], set[str]] = defaultdict(set)
+        checks: dict[tuple[tuple[int, ...], bool], list[dict[int, set[str]]]] = {}
         for entry in self.catalog:
             phrases = [
                 (c.text, w, False, c.owner) for c, w in self.catalog.weighted_cues(entry) if c.lang == lang
@@ -296,6 +305,15 @@ class Matcher:
                 word = self._single_word(index, text)
                 if word is not None and not negative:
                     forms[key].add(light_form(word, lang))
+                if not negative:
+                    these = [self._word_checks(index, part, len(atoms) > 1) for part in text.split("~")]
+                    if key not in checks:
+                        checks[key] = these
+                    else:  # cues with the same stems: only what all of them check, in any form
+                        checks[key] = [
+                            {k: old[k] | new[k] for k in old.keys() & new.keys()}
+                            for old, new in zip(checks[key], these, strict=True)
+                        ]
                 targets = grouped[key]
                 if entry.id not in targets or weight > targets[entry.id][0]:
                     targets[entry.id] = (weight, owner)
@@ -310,6 +328,12 @@ class Matcher:
                     negative,
                     frozenset(forms[key]) if key in forms else None,
                     {cid: owner for cid, (_, owner) in targets.items()},
+                    tuple(
+                        tuple(sorted((k, frozenset(v)) for k, v in part.items()))
+                        for part in checks.get(key, ())
+                    )
+                    if any(checks.get(key, ()))
+                    else (),
                 )
             )
             if len(atoms) == 1:
@@ -337,6 +361,31 @@ class Matcher:
         if len(words) != 1 or is_acronym(words[0]):
             return None
         return words[0]
+
+    @staticmethod
+    def _word_checks(index: _LangIndex, part: str, proximity: bool) -> dict[int, set[str]]:
+        """{offset among the part's content words: inflection-free forms} the text must match.
+
+        A word marked "=" ("human rights =officer") must be written that way up to inflection:
+        Snowball stems "officer" and "office" alike. A proximity part that is one plural noun
+        ("executions") names a thing: "executive" will not do. A word written bare ("briefed", or
+        the fragment "cooperat" written to catch cooperate/cooperation) matches by stem.
+        """
+        assert index.cache is not None
+        out: dict[int, set[str]] = {}
+        offset = 0
+        for m in re.finditer(r"(=?)(" + TOKEN_RE.pattern + ")", part):
+            raw = m.group(2)
+            if not (is_acronym(raw) or index.cache[raw]):
+                continue
+            if m.group(1):
+                out[offset] = {light_form(raw, index.lang)}
+            offset += 1
+        if proximity and offset == 1 and not out:
+            word = Matcher._single_word(index, part)
+            if word is not None and light_form(word, index.lang) != fold_word(word):
+                out[0] = {light_form(word, index.lang)}
+        return out
 
     @staticmethod
     def _atoms(index: _LangIndex, text: str) -> tuple[int, ...]:
@@ -396,32 +445,69 @@ class Matcher:
         for atom_id, positions in atom_hits.items():
             for rec in index.single.get(atom_id, ()):
                 forms = index.cues[rec].forms
+                checked = index.cues[rec].checks
                 for first, last in positions:
                     if forms is not None:
                         raw = text[found.start(first) : found.end(first)]
                         if index.light_of(raw) not in forms:
                             continue
+                    if checked and not self._written(index, text, found, first, checked[0]):
+                        continue
                     out.append(make(rec, first, last))
-        firsts: dict[int, list[int]] = {}
         reach = 0
+        sentence_of: dict[int, int] = {}
+
+        def sentence(pos: int) -> int:
+            """The sentence of content word ``pos`` (a title is one sentence)."""
+            if title:
+                return 0
+            found_s = sentence_of.get(pos)
+            if found_s is None:
+                found_s = sentence_of[pos] = bisect.bisect_right(bounds, found.start(pos)) - 1
+            return found_s
+
         for anchor in atom_hits:
             for rec in index.multi.get(anchor, ()):
-                atoms = index.cues[rec].atoms
+                cue = index.cues[rec]
+                atoms = cue.atoms
                 if any(a not in atom_hits for a in atoms):
                     continue
                 if not reach:
                     reach = self.window + max(len(index.atoms[a]) for a in atom_hits)
+                # A part written as a whole word must agree with the text word's inflection-free
+                # form, as a one-word cue does ("executions" is not "executive").
+                parts: dict[int, list[tuple[int, int]]] = {}
+                for a, wanted in zip(atoms, cue.checks or ((),) * len(atoms), strict=True):
+                    positions = atom_hits[a]
+                    if wanted:
+                        positions = [p for p in positions if self._written(index, text, found, p[0], wanted)]
+                    parts[a] = positions
+                if any(not parts[a] for a in atoms):
+                    continue
                 # Walk the part the text holds least often ("human rights ~ digital space" from
                 # each "digital space", not from every "human rights" of a rights statement).
-                pivot = min(atoms, key=lambda a: len(atom_hits[a]))
+                pivot = min(atoms, key=lambda a: len(parts[a]))
                 others = tuple(a for a in atoms if a != pivot)
-                for a in others:
-                    if a not in firsts:
-                        firsts[a] = [f for f, _ in atom_hits[a]]
-                for first, last in atom_hits[pivot]:
-                    span = self._near(others, first, last, atom_hits, firsts, reach)
+                firsts = {a: [f for f, _ in parts[a]] for a in others}
+                for first, last in parts[pivot]:
+                    span = self._near(others, first, last, parts, firsts, reach, sentence)
                     if span is not None:
                         out.append(make(rec, min(first, span[0]), max(last, span[1])))
+
+    @staticmethod
+    def _written(
+        index: _LangIndex,
+        text: str,
+        found: _Offsets,
+        first: int,
+        wanted: tuple[tuple[int, frozenset[str]], ...],
+    ) -> bool:
+        """Whether the words of a hit starting at content word ``first`` are written as ``wanted``."""
+        for offset, forms in wanted:
+            n = first + offset
+            if index.light_of(text[found.start(n) : found.end(n)]) not in forms:
+                return False
+        return True
 
     def _near(
         self,
@@ -431,9 +517,12 @@ class Matcher:
         atom_hits: dict[int, list[tuple[int, int]]],
         firsts: dict[int, list[int]],
         reach: int,
+        sentence: Any = None,
     ) -> tuple[int, int] | None:
-        """Span covering the nearest hit of each other part within the window, or None."""
+        """Span covering the nearest hit of each other part within the window and the same
+        sentence, or None."""
         lo, hi = first, last
+        here = sentence(first) if sentence is not None else None
         for other in others:
             positions = atom_hits[other]
             i = bisect.bisect_left(firsts[other], first - reach)
@@ -441,6 +530,8 @@ class Matcher:
             best: tuple[int, int] | None = None
             for f, la in positions[i:j]:
                 apart = (la < first or f > last) and max(f - last, first - la) <= self.window
+                if apart and here is not None and sentence(f) != here:
+                    continue
                 if apart and (best is None or abs(f - first) < abs(best[0] - first)):
                     best = (f, la)
             if best is None:

@@ -268,3 +268,52 @@ def test_one_strong_phrase_of_its_own_is_enough_in_a_longer_text():
     assert found == {"ngo.8"}
     # a strong phrase of a shared theme, once in a long text, is not enough
     assert m.match(filler + " They also mentioned the shared phrase.", lang="en") == []
+
+
+def test_words_marked_exact_and_plural_proximity_parts_need_their_word():
+    catalog = small_catalog(
+        [
+            {
+                "id": "c2a.2",
+                "parent": "c2a",
+                "title": "Human rights officers in country teams",
+                "cues": {
+                    "en": {"s": ["human rights =officer ~ country team", "executions ~ carried out"]},
+                    "fr": {"s": ["conseillère ~ droits de l'homme ~ équipe de pays"]},
+                    "es": {"s": ["asesora ~ derechos humanos ~ equipo de país"]},
+                },
+            }
+        ]
+    )
+    m = Matcher(catalog)
+    # "=officer": Snowball stems "officer" and "office" alike; the marked word must be written so.
+    assert m.match("A human rights officer joined the country team this week.", lang="en")
+    assert m.match("Two human rights officers joined the country team this week.", lang="en")
+    assert m.match("The Human Rights Office and the country team met this week.", lang="en") == []
+    # A proximity part written as an inflected word ("executions") is that word, not "executive".
+    assert m.match("Three executions were carried out in secret last year.", lang="en")
+    assert m.match("The executive board carried out its review.", lang="en") == []
+    # French: "conseillère" is not the Council ("Conseil"), which Snowball stems the same way.
+    assert m.match("Une conseillère aux droits de l'homme rejoint l'équipe de pays.", lang="fr")
+    assert m.match("Le Conseil des droits de l'homme a entendu l'équipe de pays.", lang="fr") == []
+
+
+def test_proximity_cues_stay_within_one_sentence():
+    catalog = small_catalog(
+        [
+            {
+                "id": "c2a.2",
+                "parent": "c2a",
+                "title": "Security Council and civilians",
+                "cues": {
+                    "en": {"s": ["Security Council ~ civilians"]},
+                    "fr": {"s": ["Conseil de sécurité ~ civils"]},
+                    "es": {"s": ["Consejo de Seguridad ~ civiles"]},
+                },
+            }
+        ]
+    )
+    m = Matcher(catalog)
+    assert m.match("The Security Council must protect civilians.", lang="en")
+    assert m.match("The Security Council met today. Civilians were displaced.", lang="en") == []
+    assert m.match("El Consejo de Seguridad se reunió. Los civiles huyeron.", lang="es") == []

@@ -3,7 +3,12 @@ it is there) must not fall below the issue's targets. A catalog edit that trades
 here, with the figures in the message.
 
 The held-out set (tests/matching/heldout.jsonl) is written by the team, never copied from dev:
-rounds 1-3 were each written before the fixes that followed them and scored first as unseen.
+rounds 1-5 were each written before the fixes that followed them and scored first as unseen.
+
+Held-out top-level precision is guarded at 0.85 (the issue's target), not 0.90: round 5 added 40
+longer statements (220-280 words, a third hard negatives or passing mentions) on which top-level
+ids fire on context more often; the set as a whole measures 0.86 with the matcher that followed.
+Action recall is guarded at 0.75 (was 0.65): the action cues written after round 5 lift it to 0.83.
 """
 
 from __future__ import annotations
@@ -34,8 +39,8 @@ def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
     assert got["statements"] >= 100
-    assert got["top"]["precision"] >= 0.90 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.65, summary
+    assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
+    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.75, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
