@@ -587,7 +587,8 @@ def _child(args: list[str]) -> dict[str, Any]:
     if profile_dir:
         _child.runs = getattr(_child, "runs", 0) + 1  # type: ignore[attr-defined]
         out = Path(profile_dir) / f"{_child.runs:02d}-{args[0].strip('-')}.txt"  # type: ignore[attr-defined]
-        command = ["py-spy", "record", "-r", "400", "-s", "--format", "raw", "-o", str(out), "--", *command]
+        rate = os.environ.get("PW_BENCH_PYSPY_RATE", "400")
+        command = ["py-spy", "record", "-r", rate, "-s", "--format", "raw", "-o", str(out), "--", *command]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"child {args[0]} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -661,9 +662,11 @@ def child_ours(raw: str) -> None:
         e for r in report.sources for e in r.item_errors
     ]
     # CPU of this process plus that of its extraction worker processes, if it started any
+    workers_cpu = getattr(report, "extraction_cpu_s", 0.0)
     out = {
         "seconds": seconds,
-        "cpu_s": cpu + getattr(report, "extraction_cpu_s", 0.0),
+        "cpu_s": cpu + workers_cpu,
+        "cpu_split_s": [cpu, workers_cpu],  # the pass's process, its extraction workers
         "started": started,
         "ended": ended,
     }
@@ -756,6 +759,7 @@ def _round(
         "ours_s_all": [round(r["seconds"], 3) for r in ours_runs],
         "urlwatch_s_all": [round(r["seconds"], 3) for r in theirs_runs],
         "ours_cpu_s": round(ours["cpu_s"], 3),  # the pass's process and its extraction workers
+        "ours_cpu_split_s": [round(x, 3) for x in ours.get("cpu_split_s", [ours["cpu_s"], 0.0])],
         "urlwatch_cpu_s": round(theirs["cpu_s"], 3),
         "ours_lead_tail_s": [round(ours["lead_s"] or 0, 3), round(ours["tail_s"] or 0, 3)],
         "urlwatch_lead_tail_s": [round(theirs["lead_s"] or 0, 3), round(theirs["tail_s"] or 0, 3)],

@@ -8,7 +8,7 @@ from datetime import timedelta
 from models import session_scope
 from pipeline.context import Context, record_run
 from pipeline.settings import Settings
-from scrapers.crawl import CrawlPolicy, ScrapeReport, SourceResult, due_sources, scrape
+from scrapers.crawl import CrawlPolicy, ScrapeReport, SourceResult, due_source_ids, scrape
 from scrapers.registry import SourceSpec, load_registry, sync_sources
 
 
@@ -42,7 +42,7 @@ def run_scrape(
     """Scrape due sources (or ``keys``; ``force`` ignores the poll schedule)."""
     sync_registry(ctx)
     with session_scope(ctx.factory) as session:
-        ids = [s.id for s in due_sources(session, keys=keys, force=force)]
+        ids = due_source_ids(session, keys=keys, force=force)
     with record_run(ctx, "scrape") as run:
         report = scrape(
             ctx.factory,

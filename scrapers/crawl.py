@@ -6,18 +6,20 @@ Shape of a pass (the lessons of urlwatch's fixed pool and commit-per-row, invert
   per-host cap of a host's tasks are handed to the fetch threads at once, so threads never
   sit blocked behind one busy or slow host while others have work. With enough threads the
   wall time of a pass is bounded by politeness (hosts x cap / latency), not by one host.
-  Threads are added as work comes, by a starter thread of their own (the hosts of a pass
-  start together, not one thread start after another).
+  Threads are added as work comes, started without waiting for each to run (the hosts of a
+  pass start together, not one thread start after another), and the first tasks go out
+  longest chain first: the slots of the hosts with the most requests start first.
 - **What the database already knows goes first.** Known statements due for re-validation and
   earlier failures due for a retry are read for all sources in two queries and handed out at
   once, next to each source's discovery; each discovery page's new items go out as soon as
   that page is read. In a pass of known statements the listing is one request among theirs.
 - **Extraction happens next to the fetch**: in the fetch threads, or, once a pass has many
   pages to read, in a few worker processes (``scrapers.analyse``) so that it uses more than
-  one core. The content hash and the near-duplicate fingerprint are computed there too.
+  one core (forked at the start of a first pass where that is safe, else from a forkserver). The content hash and the near-duplicate fingerprint are computed there too.
 - **Storing happens in one writer** (the calling thread): it applies what the threads
-  produced in batched transactions, letting a batch fill for a moment while work is in
-  flight (group commit): pages are stored set-wise (``store.store_pages``), fetch-state rows,
+  produced in batched transactions, letting a batch fill while work is in flight (group
+  commit) until the threads go quiet (they wait for answers: the writer's Python then delays
+  no request): pages are stored set-wise (``store.store_pages``), fetch-state rows,
   source polls and source health as executemany. One writer also means near-duplicates
   stored in the same pass see each other, and SQLite never has two writers waiting on each
   other. If a batch fails, its operations are re-applied one by one so that one bad row
@@ -33,6 +35,7 @@ Shape of a pass (the lessons of urlwatch's fixed pool and commit-per-row, invert
 
 from __future__ import annotations
 
+import _thread
 import hashlib
 import json
 import logging
@@ -45,6 +48,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,7 +87,9 @@ class CrawlPolicy:
     recheck_after: timedelta = timedelta(hours=6)  # re-validate a known statement this often...
     recent_window: timedelta = timedelta(days=30)  # ...while it is this young
     write_batch: int = 500  # operations per writer transaction
-    write_window_s: float = 0.02  # how long the writer lets a batch fill before writing it
+    write_window_s: float = 0.02  # how long the writer lets a batch fill before writing it...
+    write_quiet_s: float = 0.004  # ...and until no operation came for this long (fetches are waiting)
+    write_max_wait_s: float = 0.25  # but never longer than this after its first operation
     processes: int = 0  # worker processes for extraction when a pass has many pages (0: threads only)
     max_item_failures: int = 12  # after this many failures in a row an item is no longer retried
 
@@ -146,6 +152,20 @@ def due_sources(
     return [s for s in rows if s.next_due_at is None or s.next_due_at <= now]
 
 
+def due_source_ids(
+    session: Session, now: datetime | None = None, *, keys: list[str] | None = None, force: bool = False
+) -> list[int]:
+    """``due_sources``' ids, without loading the ORM rows (one light query at a pass's start)."""
+    now = now or utcnow()
+    st = Source.__table__
+    query = select(st.c.id, st.c.next_due_at).where(st.c.enabled.is_(True)).order_by(st.c.key)
+    if keys:
+        query = query.where(st.c.key.in_(keys))
+    return [
+        row.id for row in session.execute(query) if force or row.next_due_at is None or row.next_due_at <= now
+    ]
+
+
 # -- per-URL memory ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class UrlState:
@@ -164,7 +184,8 @@ class UrlState:
     backoff_until: datetime | None = None
 
     @classmethod
-    def of(cls, row: FetchState | None, url: str) -> UrlState:
+    def of(cls, row: Any, url: str) -> UrlState:
+        """From a ``fetch_state`` row (an ORM object or a row of ``_STATE_COLUMNS``)."""
         if row is None:
             return cls(url=url)
         return cls(
@@ -181,8 +202,10 @@ class UrlState:
             backoff_until=row.backoff_until,
         )
 
-    def success_row(self, source_id: int, resp: Response | None, body_hash: str | None) -> dict[str, Any]:
-        now = utcnow()
+    def success_row(
+        self, source_id: int, resp: Response | None, body_hash: str | None, now: datetime | None = None
+    ) -> dict[str, Any]:
+        now = now or utcnow()
         fresh = resp is not None and not resp.not_modified
         return fetch_state_row(
             self.url,
@@ -198,8 +221,10 @@ class UrlState:
             backoff_until=None,
         )
 
-    def failure_row(self, source_id: int, error: BaseException) -> dict[str, Any]:
-        now = utcnow()
+    def failure_row(
+        self, source_id: int, error: BaseException, now: datetime | None = None
+    ) -> dict[str, Any]:
+        now = now or utcnow()
         failures = self.consecutive_failures + 1
         wait = timedelta(minutes=5) * (2 ** min(failures - 1, 9))
         if isinstance(error, FetchError):
@@ -224,13 +249,42 @@ class UrlState:
         )
 
 
+# the columns a UrlState is made of, read as plain rows (no ORM objects: a pass reads hundreds)
+_STATE_COLUMNS = (
+    "url_hash",
+    "url",
+    "source_id",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_status",
+    "last_fetched_at",
+    "last_success_at",
+    "consecutive_failures",
+    "last_error",
+    "backoff_until",
+)
+
+
+def _state_columns(table: Any = None) -> list[Any]:
+    table = FetchState.__table__ if table is None else table
+    return [table.c[name] for name in _STATE_COLUMNS]
+
+
+@lru_cache(maxsize=1)
+def _read_states_query() -> Any:
+    """Built once: building a statement costs about what running it does."""
+    fs = FetchState.__table__
+    return select(*_state_columns()).where(fs.c.url_hash.in_(bindparam("keys", expanding=True)))
+
+
 def read_states(session: Session, urls: Iterable[str]) -> dict[str, UrlState]:
     """Fetch-state snapshots for ``urls``, keyed by URL hash (chunked IN queries)."""
     by_hash = {url_hash(u): u for u in urls}
     states = {h: UrlState(url=u) for h, u in by_hash.items()}
     keys = list(by_hash)
     for i in range(0, len(keys), 500):
-        for row in session.scalars(select(FetchState).where(FetchState.url_hash.in_(keys[i : i + 500]))):
+        for row in session.execute(_read_states_query(), {"keys": keys[i : i + 500]}):
             states[row.url_hash] = UrlState.of(row, by_hash[row.url_hash])
     return states
 
@@ -316,12 +370,16 @@ class _Op:
 
 # -- scheduling -------------------------------------------------------------------------------
 class Threads:
-    """Fetch threads, started as work comes, by a thread of their own.
+    """Fetch threads, started as work comes.
 
     As a ``ThreadPoolExecutor``, a thread is added when work is handed out and none is idle,
-    up to ``count``; but the start happens in a starter thread, not in the one handing work
-    out (each start waits for the GIL behind the tasks already running: handing out the first
-    tasks of 32 hosts took a tenth of a second, and the last hosts began that much later).
+    up to ``count``. But a thread is started without waiting for it to say it runs:
+    ``threading.Thread.start`` waits for that handshake, which here costs a scheduler wake-up
+    (1-2 ms on a virtual machine), and handing out the first tasks of 32 hosts x 2 slots then
+    took a tenth of a second, one start after another; the last hosts began that much later.
+    ``_thread.start_new_thread`` returns as soon as the thread exists (tens of microseconds).
+    ``shutdown`` stops them (and may wait for them to end). They are not ``threading.Thread``
+    objects: a log record made in one names it ``Dummy-N``.
     """
 
     def __init__(self, count: int, name: str = "scrape") -> None:
@@ -331,61 +389,64 @@ class Threads:
             queue.SimpleQueue()
         )
         self._idle = threading.Semaphore(0)  # threads waiting for work
-        self._wanted = threading.Semaphore(0)  # threads asked of the starter
         self._lock = threading.Lock()
-        self._asked = 0
-        self._closing = False
-        self._threads: list[threading.Thread] = []
-        self._starter = threading.Thread(target=self._start_loop, name=f"{name}-start", daemon=True)
-        self._starter.start()
+        self._started = 0
+        self._running = 0  # threads not yet ended
+        self._ended = threading.Condition(self._lock)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         self._queue.put((fn, args))
         if self._idle.acquire(blocking=False):
             return  # an idle thread takes it
         with self._lock:
-            if self._asked < self._max:
-                self._asked += 1
-                self._wanted.release()
-
-    def _start_loop(self) -> None:
-        while True:
-            self._wanted.acquire()
-            if self._closing:
+            if self._started >= self._max:
                 return
-            thread = threading.Thread(
-                target=self._loop, name=f"{self._name}-{len(self._threads)}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+            self._started += 1
+            self._running += 1
+            number = self._started - 1
+        try:
+            _thread.start_new_thread(self._loop, (number,))
+        except BaseException:
+            with self._lock:
+                self._running -= 1
+            raise
 
-    def _loop(self) -> None:
-        while True:
-            work = self._queue.get()
-            if work is None:
-                return
-            fn, args = work
-            try:
-                fn(*args)
-            except Exception:  # tasks record their own failures; this is a last resort
-                log.exception("scrape thread task crashed")
-            self._idle.release()
+    def _loop(self, number: int) -> None:
+        try:
+            while True:
+                work = self._queue.get()
+                if work is None:
+                    return
+                fn, args = work
+                try:
+                    fn(*args)
+                except Exception:  # tasks record their own failures; this is a last resort
+                    log.exception("scrape thread task crashed")
+                self._idle.release()
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._ended.notify_all()
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the threads once the queued work is done; ``wait``: until they have ended
+        (a pass does not: its tasks are all done, and the idle threads end on their own)."""
         with self._lock:
-            self._closing = True
-        self._wanted.release()
-        self._starter.join()
-        for _ in self._threads:
+            started = self._started
+            self._max = 0  # no thread is started after this
+        for _ in range(started):
             self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
+        if wait:
+            with self._lock:
+                while self._running:
+                    self._ended.wait()
 
     def __enter__(self) -> Threads:
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.shutdown()
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        # after an error tasks may still run: wait for them; after a pass every task is done
+        self.shutdown(wait=exc_type is not None)
 
 
 class HostScheduler:
@@ -498,7 +559,7 @@ class ScrapePass:
             return report
         workers = max(1, self.policy.workers)
         if any(job.first_pass for job in jobs):
-            self._analyser.warm()  # a first pass reads a whole backfill
+            self._analyser.prestart()  # a first pass reads a whole backfill
         try:
             with Threads(workers) as pool:
                 scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
@@ -508,12 +569,7 @@ class ScrapePass:
                 for job in jobs:
                     # a source is finished when its discovery and all its items are
                     job.pending = 1 + len(job.known)
-                for job in jobs:
-                    scheduler.submit(job.host, lambda job=job: self._discover_task(job))
-                for job in jobs:
-                    # what the database already says is due does not wait for the listing: in a
-                    # pass of known statements the listing is one request among theirs
-                    self._submit(job, job.known)
+                self._start(scheduler, jobs)
                 self._write_until_done(len(jobs))
         finally:
             self._analyser.close()
@@ -521,11 +577,57 @@ class ScrapePass:
         report.extraction_cpu_s = self._analyser.workers_cpu_s
         return report
 
+    def _start(self, scheduler: HostScheduler, jobs: list[_Job]) -> None:
+        """Hand out each source's discovery and what the database already says is due.
+
+        Known items do not wait for the listing: in a pass of known statements the listing is
+        one request among theirs. A host runs ``cap`` tasks at once, one after another on each
+        slot, so a pass lasts as long as its longest slot: the first tasks of all hosts are
+        handed out longest slot first (the slots of the hosts with the most requests, then
+        the rest), so that the threads' first requests, which go out one after another (each
+        costs the GIL a millisecond: connection, robots.txt, request), start the long chains
+        first. Within a host, its discoveries go first (new items come from them)."""
+        cap = max(1, self.client.policy.per_host_concurrency)
+        tasks: dict[str, list[Callable[[], None]]] = {}
+        for job in jobs:
+            tasks.setdefault(job.host, []).append(lambda job=job: self._discover_task(job))
+        for job in jobs:
+            for item, state in job.known:
+                tasks.setdefault(host_of(item.url), []).append(
+                    lambda job=job, i=item, s=state: self._item_task(job, i, s)
+                )
+        first: list[tuple[int, int, int, str]] = []
+        for host, queue_ in tasks.items():
+            n = len(queue_)
+            for slot in range(min(cap, n)):
+                chain = -(-(n - slot) // cap)  # tasks this slot will run, one after another
+                first.append((-chain, -n, slot, host))
+        first.sort()
+        for _, _, slot, host in first:
+            scheduler.submit(host, tasks[host][slot])
+        for host, queue_ in tasks.items():
+            for task in queue_[cap:]:
+                scheduler.submit(host, task)
+
     def _load_jobs(self, source_ids: list[int]) -> list[_Job]:
         now = utcnow()
         jobs: list[_Job] = []
+        st = Source.__table__
+        columns = (
+            "id",
+            "key",
+            "kind",
+            "publisher",
+            "url",
+            "config",
+            "languages",
+            "backfilled_at",
+            "poll_interval_s",
+        )
         with session_scope(self.factory) as session:
-            rows = list(session.scalars(select(Source).where(Source.id.in_(source_ids)).order_by(Source.key)))
+            rows = session.execute(
+                select(*(st.c[c] for c in columns)).where(st.c.id.in_(source_ids)).order_by(st.c.key)
+            ).all()
             for source in rows:
                 config = dict(source.config or {})
                 languages = list(source.languages or [])
@@ -556,21 +658,43 @@ class ScrapePass:
         return jobs
 
     def _write_until_done(self, total: int) -> None:
+        """Apply what the threads produced, in batches (group commit), until every source ended.
+
+        A batch is written once no operation came for ``write_quiet_s`` (the fetch threads are
+        waiting for answers), at the latest ``write_max_wait_s`` after its first operation, at
+        once when nothing is in flight any more; never before ``write_window_s``. The writer's
+        Python holds the GIL: writing while answers are being handled would delay the next
+        request of every slot that just got one (on a pass of slow hosts, every round trip),
+        writing while they wait costs nothing."""
+        policy = self.policy
         while self._finished < total:
             try:
                 first = self._ops.get(timeout=1.0)
             except queue.Empty:
                 continue
-            if self.policy.write_window_s > 0 and self._in_flight():
-                # group commit: let the batch fill for a moment, so that pages are stored
-                # set-wise and the workers are not woken per page (not at the end of a pass)
-                time.sleep(self.policy.write_window_s)
             ops = [first]
-            while len(ops) < self.policy.write_batch:
+            started = time.monotonic()
+            window_end = started + policy.write_window_s
+            latest = started + max(policy.write_max_wait_s, policy.write_window_s)
+            while len(ops) < policy.write_batch:
                 try:
                     ops.append(self._ops.get_nowait())
+                    continue
                 except queue.Empty:
+                    pass
+                if not self._in_flight():
+                    break  # nothing more will come: write now
+                now = time.monotonic()
+                if now >= latest:
                     break
+                wait = max(window_end - now, policy.write_quiet_s) if policy.write_window_s > 0 else 0.0
+                if wait <= 0:
+                    break
+                try:
+                    ops.append(self._ops.get(timeout=min(wait, latest - now)))
+                except queue.Empty:
+                    if time.monotonic() >= window_end:
+                        break  # quiet for write_quiet_s after the window: the threads are waiting
             self._apply(ops)
 
     def _in_flight(self) -> bool:
@@ -774,26 +898,25 @@ class ScrapePass:
         now = utcnow()
         limit = self.policy.max_items
         by_id = {job.id: job for job in jobs}
+        fs = FetchState.__table__
         failed_rank = (
-            func.row_number()
-            .over(partition_by=FetchState.source_id, order_by=FetchState.last_fetched_at)
-            .label("rank")
+            func.row_number().over(partition_by=fs.c.source_id, order_by=fs.c.last_fetched_at).label("rank")
         )
         failed = (
-            select(FetchState.id, failed_rank)
+            select(fs.c.id, failed_rank)
             .where(
-                FetchState.source_id.in_(list(by_id)),
-                FetchState.last_success_at.is_(None),
-                FetchState.consecutive_failures > 0,
-                FetchState.consecutive_failures < self.policy.max_item_failures,
-                or_(FetchState.backoff_until.is_(None), FetchState.backoff_until <= now),
+                fs.c.source_id.in_(list(by_id)),
+                fs.c.last_success_at.is_(None),
+                fs.c.consecutive_failures > 0,
+                fs.c.consecutive_failures < self.policy.max_item_failures,
+                or_(fs.c.backoff_until.is_(None), fs.c.backoff_until <= now),
             )
             .subquery()
         )
-        for row in session.scalars(
-            select(FetchState).join(failed, FetchState.id == failed.c.id).where(failed.c.rank <= limit)
+        for row in session.execute(
+            select(*_state_columns()).join(failed, fs.c.id == failed.c.id).where(failed.c.rank <= limit)
         ):
-            job = by_id[row.source_id]  # type: ignore[index]
+            job = by_id[row.source_id]
             if url_hash(row.url) not in {url_hash(u) for u in job.urls} and self._is_item(job, row.url):
                 job.known.append((Item(url=row.url, lang=job.config.get("lang")), UrlState.of(row, row.url)))
         # Statements are re-validated while young, listed or not: corrections and updates
@@ -803,30 +926,38 @@ class ScrapePass:
         recheck = [job.id for job in jobs if job.kind != "sitemap"]
         if not recheck:
             return
+        st = Statement.__table__
         recent_rank = (
             func.row_number()
-            .over(partition_by=Statement.source_id, order_by=Statement.first_seen_at.desc())
+            .over(partition_by=st.c.source_id, order_by=st.c.first_seen_at.desc())
             .label("rank")
         )
         recent = (
-            select(Statement.source_id, Statement.url, FetchState.id.label("state_id"), recent_rank)
-            .join(FetchState, FetchState.url_hash == Statement.url_hash)
+            select(
+                st.c.source_id.label("statement_source_id"),
+                st.c.url.label("statement_url"),
+                fs.c.id,
+                recent_rank,
+            )
+            .join(fs, fs.c.url_hash == st.c.url_hash)
             .where(
-                Statement.source_id.in_(recheck),
-                Statement.first_seen_at >= now - self.policy.recent_window,
+                st.c.source_id.in_(recheck),
+                st.c.first_seen_at >= now - self.policy.recent_window,
                 or_(
-                    FetchState.last_fetched_at.is_(None),
-                    FetchState.last_fetched_at <= now - self.policy.recheck_after,
+                    fs.c.last_fetched_at.is_(None),
+                    fs.c.last_fetched_at <= now - self.policy.recheck_after,
                 ),
             )
             .subquery()
         )
-        for source_id, url, row in session.execute(
-            select(recent.c.source_id, recent.c.url, FetchState)
-            .join(FetchState, FetchState.id == recent.c.state_id)
+        state = fs.alias("state")
+        for row in session.execute(
+            select(recent.c.statement_source_id, recent.c.statement_url, *_state_columns(state))
+            .join(state, state.c.id == recent.c.id)
             .where(recent.c.rank <= limit)
         ):
-            job = by_id[source_id]
+            job = by_id[row.statement_source_id]
+            url = row.statement_url
             job.known.append((Item(url=url, lang=job.config.get("lang")), UrlState.of(row, url)))
 
     def _select(self, job: _Job, items: list[Item], selection: _Selection) -> list[tuple[Item, UrlState]]:
@@ -884,11 +1015,11 @@ class ScrapePass:
             if job.kind == "page":
                 job.http_status = resp.status
             if resp.not_modified:
-                self._item_unchanged(job, state.success_row(job.id, resp, None))
+                self._item_unchanged(job, state, resp, None)
                 return
             digest = hashlib.blake2b(resp.body + job.extract_key.encode(), digest_size=16).hexdigest()
             if digest == state.body_hash and state.last_success_at is not None:
-                self._item_unchanged(job, state.success_row(job.id, resp, digest))
+                self._item_unchanged(job, state, resp, digest)
                 return
             analysed = self._analyser.analyse(
                 resp.body,
@@ -914,9 +1045,12 @@ class ScrapePass:
     def _extract(body: bytes, url: str, **kwargs: Any) -> Extracted:
         return extract(body, url, **kwargs)  # looked up here at each call: tests watch what is parsed
 
-    def _item_unchanged(self, job: _Job, row: dict[str, Any]) -> None:
+    def _item_unchanged(self, job: _Job, state: UrlState, resp: Response, digest: str | None) -> None:
+        # the row (URL hashing and cleaning) is built by the writer, off the fetch threads
+        fetched_at = utcnow()
+
         def apply(batch: _Batch) -> None:
-            batch.fetch_state(row)
+            batch.fetch_state(state.success_row(job.id, resp, digest, fetched_at))
             counts = batch.count(job.key)
             counts.fetched += 1
             counts.unchanged += 1

@@ -6,7 +6,13 @@ from __future__ import annotations
 import functools
 import pathlib
 import random
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +21,7 @@ from models import Delta, Statement, Version, session_scope, upgrade_database
 from scrapers import crawl
 from scrapers.analyse import Analyser, _Worker, analyse
 from scrapers.client import FetchError, FetchPolicy, PoliteClient, RobotsCache
+from scrapers.discover import Item
 from scrapers.extract import (
     _WS,
     _WS_CHARS,
@@ -256,3 +263,99 @@ def test_a_pass_stores_the_same_with_and_without_worker_processes(
             )
     assert stored[0] == stored[2]
     assert len(worker_calls) > n // 2, "most pages of the processes=2 passes went through the workers"
+
+
+# -- starting a pass ------------------------------------------------------------------------------
+_PRESTART = """
+import sys, threading
+from scrapers.analyse import Analyser, analyse
+analyser = Analyser(processes=2)
+assert threading.active_count() == 1
+analyser.prestart()
+assert analyser._up.is_set() and len(analyser._workers) == 2, "forked at once"
+body = b"<html><body><article><h1>T</h1><p>" + b"Civic space and human rights defenders. " * 20 + b"</p></article></body></html>"
+got = analyser.analyse(body, "https://x.org/en/a", content_type="text/html", charset=None, config={}, fingerprint=True)
+assert got == analyse(body, "https://x.org/en/a", "text/html", None, {}, True)
+analyser.close()
+assert all(not w.process.is_alive() for w in analyser._workers) or analyser._workers == []
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_a_single_threaded_process_forks_its_workers_before_the_first_page() -> None:
+    """A first pass in a CLI process: the workers are forked at once (a fork of a process with
+    one thread), and analyse exactly as the threads do."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PRESTART],
+        cwd=pathlib.Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_with_other_threads_about_the_workers_come_from_the_forkserver_later() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    analyser = Analyser(processes=2)
+    try:
+        analyser.prestart()  # never a fork of a process with other threads
+        assert not analyser._up.is_set() and analyser._workers == []
+    finally:
+        stop.set()
+        analyser.close()
+
+
+def test_the_first_tasks_go_out_longest_chain_first(tmp_path: pathlib.Path) -> None:
+    """Slots that will run the most requests one after another start first; within a host its
+    discovery starts first; every task is handed out once."""
+    submitted: list[tuple[str, str]] = []
+
+    class Scheduler:
+        def submit(self, host: str, task: Callable[[], None]) -> None:
+            submitted.append((host, task()))  # type: ignore[func-returns-value]
+
+    pass_ = crawl.ScrapePass.__new__(crawl.ScrapePass)
+    pass_.client = PoliteClient(replace(POLICY, per_host_concurrency=2))
+    pass_._discover_task = lambda job: f"discover {job.key}"  # type: ignore[method-assign]
+    pass_._item_task = lambda job, item, state: item.url  # type: ignore[method-assign]
+
+    def job(key: str, host: str, known: int) -> Any:
+        items = [
+            (Item(url=f"https://{host}/s/{i}"), crawl.UrlState(url=f"https://{host}/s/{i}"))
+            for i in range(known)
+        ]
+        return SimpleNamespace(key=key, host=host, known=items)
+
+    jobs = [job("small", "a.org", 1), job("big", "b.org", 7), job("mid", "c.org", 6)]
+    pass_._start(Scheduler(), jobs)  # type: ignore[arg-type]
+    # b.org: 8 tasks, both slots 4 deep; c.org: 7 tasks, one slot 4 deep; a.org: 2 tasks
+    assert submitted[:5] == [
+        ("b.org", "discover big"),
+        ("b.org", "https://b.org/s/0"),
+        ("c.org", "discover mid"),
+        ("c.org", "https://c.org/s/0"),
+        ("a.org", "discover small"),
+    ]
+    assert sorted(submitted) == sorted(
+        [(j.host, f"discover {j.key}") for j in jobs] + [(j.host, i.url) for j in jobs for i, _ in j.known]
+    )
+
+
+def test_threads_run_every_task_and_shut_down() -> None:
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def task(i: int) -> None:
+        with lock:
+            seen.append(i)
+
+    pool = crawl.Threads(4)
+    for i in range(50):
+        pool.submit(task, i)
+    pool.shutdown(wait=True)
+    assert sorted(seen) == list(range(50))
+    assert pool._running == 0
