@@ -379,20 +379,25 @@ def _link_density(el: Any, total: int) -> float:
     return linked / total
 
 
+_MARKED = etree.XPath("descendant-or-self::*[@class or @id or @role]")
+_CLASSED = etree.XPath("descendant-or-self::*[@class]")
+
+
 def _strip_chrome(container: Any) -> None:
     """Generic path: remove share bars, tag lists, related links, the title heading."""
-    for el in list(container.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
+    # (the elements are chosen by XPath, in C: only those with the attributes looked at)
+    for el in _MARKED(container):
+        if el.getparent() is None:
             continue
         marker = f"{el.get('class', '')} {el.get('id', '')} {el.get('role', '')}"
         if marker.strip() and CHROME.search(marker):
             _drop(el)
     for h1 in list(container.iter("h1")):
         _drop(h1)  # the title, stored apart from the text
-    for el in list(container.iter()):
+    for el in _CLASSED(container):
         # a dateline or byline block that is only a date (and a type label): metadata, kept
         # apart from the text; a date *inside* a paragraph ("GENEVA (18 November 2026) –") stays
-        if not isinstance(el.tag, str) or el.getparent() is None or el.tag == "p":
+        if el.getparent() is None or el.tag == "p":
             continue
         if DATE_CLASS.search(el.get("class") or ""):
             text = _text(el)
@@ -400,8 +405,8 @@ def _strip_chrome(container: Any) -> None:
                 _drop(el)
     # link-dense short blocks: "Read more", lists of related stories, tag clouds
     for el in list(container.iter(*_PARA_TAGS, "ul", "ol", "div")):
-        if el.getparent() is None:
-            continue
+        if el.getparent() is None or next(el.iter("a"), None) is None:
+            continue  # no link in it: its link density is 0, it stays
         raw = el.text_content()
         if len(raw) >= 400 and non_ws_length(raw) >= 400:
             continue  # at least 400 characters stay whatever the spacing: not short (no regex pass)
