@@ -455,16 +455,23 @@ class Matcher:
                         continue
                     out.append(make(rec, first, last))
         reach = 0
-        sentence_of: dict[int, int] = {}
+        firsts_all: dict[int, list[int]] = {}
+        filtered: dict[tuple[int, tuple[tuple[int, frozenset[str]], ...]], list[tuple[int, int]]] = {}
 
-        def sentence(pos: int) -> int:
-            """The sentence of content word ``pos`` (a title is one sentence)."""
+        def sentence(pos: int) -> tuple[int, int]:
+            """Character range of the sentence holding content word ``pos`` (a title is one)."""
             if title:
-                return 0
-            found_s = sentence_of.get(pos)
-            if found_s is None:
-                found_s = sentence_of[pos] = bisect.bisect_right(bounds, found.start(pos)) - 1
-            return found_s
+                return (0, len(text))
+            i = bisect.bisect_right(bounds, found.start(pos)) - 1
+            return (bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text))
+
+        def written(a: int, wanted: tuple[tuple[int, frozenset[str]], ...]) -> list[tuple[int, int]]:
+            got = filtered.get((a, wanted))
+            if got is None:
+                got = filtered[(a, wanted)] = [
+                    p for p in atom_hits[a] if self._written(index, text, found, p[0], wanted)
+                ]
+            return got
 
         for anchor in atom_hits:
             for rec in index.multi.get(anchor, ()):
@@ -474,23 +481,29 @@ class Matcher:
                     continue
                 if not reach:
                     reach = self.window + max(len(index.atoms[a]) for a in atom_hits)
-                # A part written as a whole word must agree with the text word's inflection-free
-                # form, as a one-word cue does ("executions" is not "executive").
-                parts: dict[int, list[tuple[int, int]]] = {}
-                for a, wanted in zip(atoms, cue.checks or ((),) * len(atoms), strict=True):
-                    positions = atom_hits[a]
-                    if wanted:
-                        positions = [p for p in positions if self._written(index, text, found, p[0], wanted)]
-                    parts[a] = positions
-                if any(not parts[a] for a in atoms):
-                    continue
+                # A part written as an inflected word, or a word marked "=", must be written so.
+                if cue.checks:
+                    parts: dict[int, list[tuple[int, int]]] = {
+                        a: written(a, wanted) if wanted else atom_hits[a]
+                        for a, wanted in zip(atoms, cue.checks, strict=True)
+                    }
+                    if any(not parts[a] for a in atoms):
+                        continue
+                else:
+                    parts = atom_hits
                 # Walk the part the text holds least often ("human rights ~ digital space" from
                 # each "digital space", not from every "human rights" of a rights statement).
                 pivot = min(atoms, key=lambda a: len(parts[a]))
                 others = tuple(a for a in atoms if a != pivot)
-                firsts = {a: [f for f, _ in parts[a]] for a in others}
+                if parts is atom_hits:
+                    for a in others:
+                        if a not in firsts_all:
+                            firsts_all[a] = [f for f, _ in atom_hits[a]]
+                    firsts = firsts_all
+                else:
+                    firsts = {a: [f for f, _ in parts[a]] for a in others}
                 for first, last in parts[pivot]:
-                    span = self._near(others, first, last, parts, firsts, reach, sentence)
+                    span = self._near(others, first, last, parts, firsts, reach, sentence, found.start)
                     if span is not None:
                         out.append(make(rec, min(first, span[0]), max(last, span[1])))
 
@@ -518,11 +531,12 @@ class Matcher:
         firsts: dict[int, list[int]],
         reach: int,
         sentence: Any = None,
+        start_of: Any = None,
     ) -> tuple[int, int] | None:
         """Span covering the nearest hit of each other part within the window and the same
         sentence, or None."""
         lo, hi = first, last
-        here = sentence(first) if sentence is not None else None
+        left, right = sentence(first) if sentence is not None else (0, 0)
         for other in others:
             positions = atom_hits[other]
             i = bisect.bisect_left(firsts[other], first - reach)
@@ -530,8 +544,8 @@ class Matcher:
             best: tuple[int, int] | None = None
             for f, la in positions[i:j]:
                 apart = (la < first or f > last) and max(f - last, first - la) <= self.window
-                if apart and here is not None and sentence(f) != here:
-                    continue
+                if apart and sentence is not None and not left <= start_of(f) < right:
+                    continue  # the parts of a proximity cue meet within one sentence
                 if apart and (best is None or abs(f - first) < abs(best[0] - first)):
                     best = (f, la)
             if best is None:
