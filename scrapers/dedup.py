@@ -164,25 +164,45 @@ def containment(a: set[str] | set[int], b: set[str] | set[int]) -> float:
     return len(a & b) / min(len(a), len(b))  # type: ignore[operator]
 
 
+# number of set bits of each byte value, for a vectorised popcount (numpy < 2 has no bitwise_count)
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
 @dataclass
 class ClusterIndex:
     """Recent statements' fingerprints, for assigning a new statement to its cluster.
 
     ``entries`` are (statement id, cluster id, fingerprint). The caller loads it once per pass
     and adds each statement it stores, so two copies stored in the same pass find each other.
+    The distances to all entries are computed at once (numpy), not entry by entry.
     """
 
     entries: list[tuple[int, int, int]] = field(default_factory=list)
+    _fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def add(self, statement_id: int, cluster_id: int, fingerprint: int) -> None:
         self.entries.append((statement_id, cluster_id, fingerprint))
 
+    def _array(self) -> np.ndarray:
+        """The entries' fingerprints as int64, extended with those added since last asked."""
+        have = len(self._fingerprints)
+        if have != len(self.entries):
+            if have > len(self.entries):
+                have = 0
+                self._fingerprints = np.zeros(0, dtype=np.int64)
+            more = np.fromiter((fp for _, _, fp in self.entries[have:]), dtype=np.int64)
+            self._fingerprints = np.concatenate([self._fingerprints, more])
+        return self._fingerprints
+
     def candidates(self, fingerprint: int, *, limit: int = 5) -> list[tuple[int, int, int]]:
         """(distance, statement id, cluster id) of the nearest entries within CANDIDATE bits."""
+        if not self.entries:
+            return []
+        xor = self._array() ^ np.int64(fingerprint)
+        distances = _POPCOUNT[xor.view(np.uint8)].reshape(-1, 8).sum(axis=1)
         found = []
-        for sid, cid, fp in self.entries:
-            distance = ((fp ^ fingerprint) & MASK64).bit_count()
-            if distance <= CANDIDATE:
-                found.append((distance, sid, cid))
+        for i in np.flatnonzero(distances <= CANDIDATE).tolist():
+            sid, cid, _ = self.entries[i]
+            found.append((int(distances[i]), sid, cid))
         found.sort()
         return found[:limit]

@@ -515,9 +515,12 @@ def choose_cluster(
     near-duplicate); staged in ``context`` so that later statements of the pass see it."""
     index = context.load_index(session)
     cluster = statement_id
-    staged = [(sid, cid, sfp) for sid, cid, sfp in context.staged]
-    pool = ClusterIndex(index.entries + staged) if staged else index
-    for distance, cand_id, cand_cluster in pool.candidates(fp):
+    # the nearest of the index and of what this pass staged (the best five of each, merged,
+    # are the best five of both)
+    found = index.candidates(fp)
+    if context.staged:
+        found = sorted(found + ClusterIndex(list(context.staged)).candidates(fp))[:5]
+    for distance, cand_id, cand_cluster in found:
         if cand_id == statement_id:
             continue
         if distance <= NEAR:

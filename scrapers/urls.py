@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that identify a campaign or a click, never a document.
@@ -27,12 +28,20 @@ TRACKING_PARAMS = frozenset(
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "at_")
 
 
+# A pass asks for the same URLs' identity many times (scheduling, fetch state, storing), and
+# each answer is a parse, a query sort and a re-assembly: the answers are kept (pure functions
+# of the string; an invalid URL raises every time).
+_CACHE = 16384
+
+
+@lru_cache(maxsize=_CACHE)
 def canonical_url(url: str) -> str:
     """The identity of a URL: ``clean_url`` with http and https made one (always https)."""
     parts = urlsplit(clean_url(url))
     return urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))
 
 
+@lru_cache(maxsize=_CACHE)
 def clean_url(url: str) -> str:
     """Normalise host, port, path and query of ``url``, keeping its scheme.
 
@@ -68,6 +77,7 @@ def clean_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+@lru_cache(maxsize=_CACHE)
 def url_hash(url: str) -> str:
     """The key under which a canonical URL is stored (fixed width, index friendly)."""
     return hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()

@@ -102,3 +102,22 @@ def test_cluster_index_returns_nearest_first() -> None:
     found = index.candidates(base)
     assert [sid for _, sid, _ in found] == [1, 2]
     assert found[0][0] == 0 and found[1][0] == 3
+
+
+def test_cluster_index_distances_equal_the_plain_loop() -> None:
+    rng = random.Random(11)
+
+    def signed(v: int) -> int:
+        return v - (1 << 64) if v >= (1 << 63) else v
+
+    for _ in range(300):
+        base = signed(rng.getrandbits(64))
+        entries = []
+        for i in range(rng.randint(0, 60)):
+            flips = sum(1 << rng.randrange(64) for _ in range(rng.randint(0, 16)))
+            entries.append((i, rng.randint(0, 9), signed((base ^ flips) & ((1 << 64) - 1))))
+        index = ClusterIndex(list(entries))
+        plain = sorted((hamming(fp, base), sid, cid) for sid, cid, fp in entries if hamming(fp, base) <= 12)
+        assert index.candidates(base) == plain[:5]
+        index.add(99, 7, base)  # added later: seen by the next question
+        assert (0, 99, 7) in index.candidates(base, limit=100)
