@@ -174,7 +174,7 @@ class ClusterIndex:
 
     ``entries`` are (statement id, cluster id, fingerprint). The caller loads it once per pass
     and adds each statement it stores, so two copies stored in the same pass find each other.
-    The distances to all entries are computed at once (numpy), not entry by entry.
+    Past a thousand entries, the distances to all of them are computed at once (numpy).
     """
 
     entries: list[tuple[int, int, int]] = field(default_factory=list)
@@ -196,8 +196,14 @@ class ClusterIndex:
 
     def candidates(self, fingerprint: int, *, limit: int = 5) -> list[tuple[int, int, int]]:
         """(distance, statement id, cluster id) of the nearest entries within CANDIDATE bits."""
-        if not self.entries:
-            return []
+        if len(self.entries) < 1024:  # a few hundred: the loop costs less than numpy's calls
+            found = []
+            for sid, cid, fp in self.entries:
+                distance = ((fp ^ fingerprint) & MASK64).bit_count()
+                if distance <= CANDIDATE:
+                    found.append((distance, sid, cid))
+            found.sort()
+            return found[:limit]
         xor = self._array() ^ np.int64(fingerprint)
         distances = _POPCOUNT[xor.view(np.uint8)].reshape(-1, 8).sum(axis=1)
         found = []
