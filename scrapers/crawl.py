@@ -588,6 +588,11 @@ class ScrapePass:
         costs the GIL a millisecond: connection, robots.txt, request), start the long chains
         first. Within a host, its discoveries go first (new items come from them)."""
         cap = max(1, self.client.policy.per_host_concurrency)
+        first_urls = {host_of(job.urls[0]): job.urls[0] for job in jobs}
+        for job in jobs:
+            for item, _ in job.known:
+                first_urls.setdefault(host_of(item.url), item.url)
+        self.client.prepare(list(first_urls.values()))
         tasks: dict[str, list[Callable[[], None]]] = {}
         for job in jobs:
             tasks.setdefault(job.host, []).append(lambda job=job: self._discover_task(job))

@@ -163,6 +163,27 @@ def test_a_fresh_client_reuses_the_robots_answer_of_an_earlier_pass(
     assert not fsite.hits_for("/private/x")
 
 
+def test_robots_answers_kept_on_disk_are_read_before_the_first_request(
+    fsite: LocalSite, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsite.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    fsite.add("/ok", "fine")
+    policy = replace(POLICY, robots_cache_dir=str(tmp_path / "robots"))
+    PoliteClient(policy).get(fsite.url("/ok"))
+    later = PoliteClient(policy)
+    later.prepare([fsite.url("/ok"), fsite.url("/other")])  # one origin, read once
+    reads: list[str] = []
+    original = RobotsCache.get
+    monkeypatch.setattr(
+        RobotsCache, "get", lambda self, origin: reads.append(origin) or original(self, origin)
+    )
+    assert later.get(fsite.url("/ok")).status == 200
+    with pytest.raises(FetchError) as info:
+        later.get(fsite.url("/private/x"))
+    assert info.value.kind == "robots"
+    assert reads == [] and len(fsite.hits_for("/robots.txt")) == 1
+
+
 def test_an_unreachable_robots_txt_is_not_kept(fsite: LocalSite, tmp_path: pathlib.Path) -> None:
     fsite.add("/robots.txt", "down", status=503)
     fsite.add("/ok", "fine")
@@ -328,7 +349,7 @@ def test_the_first_tasks_go_out_longest_chain_first(tmp_path: pathlib.Path) -> N
             (Item(url=f"https://{host}/s/{i}"), crawl.UrlState(url=f"https://{host}/s/{i}"))
             for i in range(known)
         ]
-        return SimpleNamespace(key=key, host=host, known=items)
+        return SimpleNamespace(key=key, host=host, known=items, urls=[f"https://{host}/news"])
 
     jobs = [job("small", "a.org", 1), job("big", "b.org", 7), job("mid", "c.org", 6)]
     pass_._start(Scheduler(), jobs)  # type: ignore[arg-type]
