@@ -399,6 +399,7 @@ class PoliteClient:
         self._robots: dict[str, _RobotsEntry] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._robots_lock = threading.Lock()
+        self._refusals: dict[str, str | None] = {}
         self._pool = urllib3.PoolManager(
             num_pools=256,
             maxsize=max(2, policy.per_host_concurrency),
@@ -449,15 +450,28 @@ class PoliteClient:
             raise FetchError(
                 "host_not_allowed", f"host {host} is outside the source's allowed hosts", url=url
             )
+        reason = self._literal_refusal(host)
+        if reason:
+            raise FetchError("blocked_address", f"{host} is a {reason} address; refused", url=url)
+
+    def _literal_refusal(self, host: str) -> str | None:
+        """Why ``host``, if it is an IP literal, is refused (None: a name, or allowed); kept
+        per host (every request of a pass asks)."""
+        try:
+            return self._refusals[host]
+        except KeyError:
+            pass
         try:
             ipaddress.ip_address(host.strip("[]"))
         except ValueError:
-            return  # a name: vetted when we connect
-        reason = address_refusal(
-            host.strip("[]"), self.policy.allow_private_addresses, self.policy.allow_loopback
-        )
-        if reason:
-            raise FetchError("blocked_address", f"{host} is a {reason} address; refused", url=url)
+            reason = None  # a name: vetted when we connect
+        else:
+            reason = address_refusal(
+                host.strip("[]"), self.policy.allow_private_addresses, self.policy.allow_loopback
+            )
+        if len(self._refusals) < 4096:
+            self._refusals[host] = reason
+        return reason
 
     # -- robots.txt ----------------------------------------------------------------------
     def robots_for(self, url: str) -> Robots:

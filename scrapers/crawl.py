@@ -1022,7 +1022,9 @@ class ScrapePass:
             if resp.not_modified:
                 self._item_unchanged(job, state, resp, None)
                 return
-            digest = hashlib.blake2b(resp.body + job.extract_key.encode(), digest_size=16).hexdigest()
+            hasher = hashlib.blake2b(resp.body, digest_size=16)
+            hasher.update(job.extract_key.encode())  # (no copy of the body to append the key)
+            digest = hasher.hexdigest()
             if digest == state.body_hash and state.last_success_at is not None:
                 self._item_unchanged(job, state, resp, digest)
                 return
