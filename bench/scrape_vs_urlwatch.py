@@ -67,7 +67,8 @@ Prints ONE JSON line:
 "changed": {...}, "latency": {"ours_pps", "urlwatch_pps", "ratio", "politeness_bound_pps",
 "efficiency", "max_concurrent_per_host", "per_host_cap"}}, ...details}
 (ratio = ours / urlwatch; efficiency = ours / bound). Details per round: each side's median
-and all seconds, CPU seconds, where the time went (before the first request reached the
+and all seconds, CPU seconds (ours: ``ours_cpu_split_s``, the pass's process and its
+extraction workers apart), where the time went (before the first request reached the
 site, after the last answer), the requests the site served to each side by kind and status,
 and what ours stored; in ``setup``, the load average before and after.
 Targets: ours >= urlwatch on "new"; >= 2x on "unchanged"; latency >= 5x urlwatch and >= 0.75
@@ -76,7 +77,8 @@ of the bound, never above the per-host cap.
 Usage: python bench/scrape_vs_urlwatch.py [--pages 200] [--hosts 32] [--latency-ms 200]
        [--changed 20] [--repeat 3] [--rounds new,unchanged,changed,latency]
        [--ours-set SETTING=VALUE ...]   (e.g. extract_processes=0, to compare)
-Development: PW_BENCH_PYSPY=<dir> records every child run with py-spy (if installed).
+Development: PW_BENCH_PYSPY=<dir> records every child run with py-spy (if installed; sampling
+rate PW_BENCH_PYSPY_RATE, default 400 a second).
 """
 
 from __future__ import annotations

@@ -12,8 +12,12 @@ that work to a few worker processes so that it uses the other cores:
 - each worker is one process with one pipe: a fetch thread takes an idle worker, sends it the
   page and reads the answer back itself (no dispatcher thread between them, whose every
   hand-over would wait for the GIL behind busy fetch threads);
-- the workers come from a forkserver (never ``fork`` of this multi-threaded process), which
-  preloads only this module and what extraction needs;
+- a pass that will read many pages from the start (a source's first pass: its backfill)
+  forks its workers before its fetch threads start, when the process has one thread (a CLI
+  run): a fork of a single-threaded process is safe, takes milliseconds and inherits what is
+  imported. Otherwise (other threads about: an Airflow task, a test; or no ``fork``) the workers
+  come from a forkserver (never ``fork`` of a multi-threaded process), which preloads only this
+  module and what extraction needs;
 - anything that stops the workers (they cannot be started, e.g. inside a daemonic process; one
   died) switches back to the threads for the rest of the pass: no page is lost to it.
 
