@@ -382,7 +382,8 @@ class Threads:
     objects: a log record made in one names it ``Dummy-N``.
     """
 
-    def __init__(self, count: int, name: str = "scrape") -> None:
+    def __init__(self, count: int, name: str = "scrape", *, idle: int = 0) -> None:
+        """``idle``: threads started at once, waiting for work (the first tasks of a pass)."""
         self._max = max(1, count)
         self._name = name
         self._queue: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = (
@@ -393,11 +394,16 @@ class Threads:
         self._started = 0
         self._running = 0  # threads not yet ended
         self._ended = threading.Condition(self._lock)
+        for _ in range(min(idle, self._max)):
+            self._start_thread(waiting=True)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         self._queue.put((fn, args))
         if self._idle.acquire(blocking=False):
             return  # an idle thread takes it
+        self._start_thread(waiting=False)
+
+    def _start_thread(self, *, waiting: bool) -> None:
         with self._lock:
             if self._started >= self._max:
                 return
@@ -405,13 +411,15 @@ class Threads:
             self._running += 1
             number = self._started - 1
         try:
-            _thread.start_new_thread(self._loop, (number,))
+            _thread.start_new_thread(self._loop, (number, waiting))
         except BaseException:
             with self._lock:
                 self._running -= 1
             raise
 
-    def _loop(self, number: int) -> None:
+    def _loop(self, number: int, waiting: bool = False) -> None:
+        if waiting:
+            self._idle.release()  # started ahead of work: idle until some comes
         try:
             while True:
                 work = self._queue.get()
@@ -560,8 +568,12 @@ class ScrapePass:
         workers = max(1, self.policy.workers)
         if any(job.first_pass for job in jobs):
             self._analyser.prestart()  # a first pass reads a whole backfill
+        tasks, first = self._plan(jobs)
         try:
-            with Threads(workers) as pool:
+            # the threads of the first tasks are started before those are handed out: each
+            # new thread first needs the GIL to come up, and 64 of them coming up while the
+            # first requests are being made delayed those by tens of milliseconds
+            with Threads(workers, idle=len(first)) as pool:
                 scheduler = HostScheduler(pool, self.client.policy.per_host_concurrency)
                 self._scheduler = scheduler
                 self._results = {job.key: job.result for job in jobs}
@@ -569,7 +581,8 @@ class ScrapePass:
                 for job in jobs:
                     # a source is finished when its discovery and all its items are
                     job.pending = 1 + len(job.known)
-                self._start(scheduler, jobs)
+                self.client.prepare([queue_[0][0] for queue_ in tasks.values()])
+                self._start(scheduler, tasks, first)
                 self._write_until_done(len(jobs))
         finally:
             self._analyser.close()
@@ -577,8 +590,11 @@ class ScrapePass:
         report.extraction_cpu_s = self._analyser.workers_cpu_s
         return report
 
-    def _start(self, scheduler: HostScheduler, jobs: list[_Job]) -> None:
-        """Hand out each source's discovery and what the database already says is due.
+    def _plan(
+        self, jobs: list[_Job]
+    ) -> tuple[dict[str, list[tuple[str, Callable[[], None]]]], list[tuple[int, int, int, str]]]:
+        """The first tasks of a pass, per host (URL, task): each source's discovery and what the
+        database already says is due; and the order in which each host's first ``cap`` start.
 
         Known items do not wait for the listing: in a pass of known statements the listing is
         one request among theirs. A host runs ``cap`` tasks at once, one after another on each
@@ -588,18 +604,13 @@ class ScrapePass:
         costs the GIL a millisecond: connection, robots.txt, request), start the long chains
         first. Within a host, its discoveries go first (new items come from them)."""
         cap = max(1, self.client.policy.per_host_concurrency)
-        first_urls = {host_of(job.urls[0]): job.urls[0] for job in jobs}
+        tasks: dict[str, list[tuple[str, Callable[[], None]]]] = {}
         for job in jobs:
-            for item, _ in job.known:
-                first_urls.setdefault(host_of(item.url), item.url)
-        self.client.prepare(list(first_urls.values()))
-        tasks: dict[str, list[Callable[[], None]]] = {}
-        for job in jobs:
-            tasks.setdefault(job.host, []).append(lambda job=job: self._discover_task(job))
+            tasks.setdefault(job.host, []).append((job.urls[0], lambda job=job: self._discover_task(job)))
         for job in jobs:
             for item, state in job.known:
                 tasks.setdefault(host_of(item.url), []).append(
-                    lambda job=job, i=item, s=state: self._item_task(job, i, s)
+                    (item.url, lambda job=job, i=item, s=state: self._item_task(job, i, s))
                 )
         first: list[tuple[int, int, int, str]] = []
         for host, queue_ in tasks.items():
@@ -608,10 +619,21 @@ class ScrapePass:
                 chain = -(-(n - slot) // cap)  # tasks this slot will run, one after another
                 first.append((-chain, -n, slot, host))
         first.sort()
+        return tasks, first
+
+    def _start(
+        self,
+        scheduler: HostScheduler,
+        tasks: dict[str, list[tuple[str, Callable[[], None]]]],
+        first: list[tuple[int, int, int, str]],
+    ) -> None:
+        """Hand out the planned tasks: each host's first ones in ``first``'s order, then the rest
+        (they wait for a free slot of their host)."""
+        cap = max(1, self.client.policy.per_host_concurrency)
         for _, _, slot, host in first:
-            scheduler.submit(host, tasks[host][slot])
+            scheduler.submit(host, tasks[host][slot][1])
         for host, queue_ in tasks.items():
-            for task in queue_[cap:]:
+            for _, task in queue_[cap:]:
                 scheduler.submit(host, task)
 
     def _load_jobs(self, source_ids: list[int]) -> list[_Job]:

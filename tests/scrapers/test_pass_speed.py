@@ -352,7 +352,13 @@ def test_the_first_tasks_go_out_longest_chain_first(tmp_path: pathlib.Path) -> N
         return SimpleNamespace(key=key, host=host, known=items, urls=[f"https://{host}/news"])
 
     jobs = [job("small", "a.org", 1), job("big", "b.org", 7), job("mid", "c.org", 6)]
-    pass_._start(Scheduler(), jobs)  # type: ignore[arg-type]
+    tasks, first = pass_._plan(jobs)  # type: ignore[arg-type]
+    assert {host: queue_[0][0] for host, queue_ in tasks.items()} == {
+        "a.org": "https://a.org/news",
+        "b.org": "https://b.org/news",
+        "c.org": "https://c.org/news",
+    }  # the URL each host is prepared with: its first request's
+    pass_._start(Scheduler(), tasks, first)  # type: ignore[arg-type]
     # b.org: 8 tasks, both slots 4 deep; c.org: 7 tasks, one slot 4 deep; a.org: 2 tasks
     assert submitted[:5] == [
         ("b.org", "discover big"),
@@ -374,9 +380,11 @@ def test_threads_run_every_task_and_shut_down() -> None:
         with lock:
             seen.append(i)
 
-    pool = crawl.Threads(4)
-    for i in range(50):
-        pool.submit(task, i)
-    pool.shutdown(wait=True)
-    assert sorted(seen) == list(range(50))
-    assert pool._running == 0
+    for idle in (0, 3, 8):  # started as work comes, or some ahead of it (at most ``count``)
+        seen.clear()
+        pool = crawl.Threads(4, idle=idle)
+        for i in range(50):
+            pool.submit(task, i)
+        pool.shutdown(wait=True)
+        assert sorted(seen) == list(range(50))
+        assert pool._running == 0 and pool._started <= 4
