@@ -57,7 +57,10 @@ starts per slot) would cap us at 13 pages/s on one host, by design.
    hosts x cap / latency pages per second (320/s). With 6.25 pages per host, the hosts with
    7 pages need 4 round trips one after the other, so no client within the cap can do these
    200 pages in less than 0.8 s (``layout_bound_pps`` 250/s, 0.78 of the 320/s bound); the
-   line gives both efficiencies. The server measures the largest number of requests one host
+   line gives both efficiencies. In the same run, a bare asyncio HTTP/1.1 client (2 kept-alive
+   connections per host, no robots.txt, pacing, parsing or database) fetches the same listings
+   and pages: ``bare_client_pps`` is what this server and these cores allow any client within
+   the cap, and ``ours_vs_bare_client`` how close the full pass comes to it. The server measures the largest number of requests one host
    was serving at once, from the request line read to the start of the answer's write (the
    200 ms wait inside), so it can only under-count the client's in-flight count, never
    over-count it.
@@ -721,6 +724,46 @@ def child_urlwatch(workdir: str) -> None:
     print(json.dumps({**out, "version": __version__, "jobs": len(watcher.jobs)}))
 
 
+def bare_client_seconds(site: Site, cap: int) -> float:
+    """The wire's own floor on this machine: a bare asyncio HTTP/1.1 client, ``cap`` kept-alive
+    connections per host, each fetching its share of the host's listing and pages one after the
+    other (no robots.txt, no pacing, no database, no parsing). It measures what the local server
+    and two cores allow any client within the cap, which the politeness bound does not count."""
+    import asyncio
+
+    async def connection(host: str, paths: list[str]) -> None:
+        reader, writer = await asyncio.open_connection(host, site.port)
+        try:
+            for path in paths:
+                writer.write(
+                    f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Encoding: identity\r\n\r\n".encode()
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+        finally:
+            writer.close()
+
+    async def everything() -> float:
+        per_host: dict[str, list[str]] = {h: ["/en/press-releases"] for h in site.hosts}
+        for i in range(len(site.metas)):
+            per_host[site.placement[i]].append(site.path(i))
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(connection(h, paths[k::cap]) for h, paths in per_host.items() for k in range(cap))
+        )
+        return time.perf_counter() - started
+
+    return asyncio.run(everything())
+
+
 # -- rounds ---------------------------------------------------------------------------------------
 def _side(site: Site, runner: Any) -> dict[str, Any]:
     site.reset_stats()
@@ -866,6 +909,8 @@ def main() -> None:
                 other.append(_side(site, theirs))
             row = _round("latency", args.pages, mine, other)
             cap = defaults.per_host_concurrency
+            bare = sorted(bare_client_seconds(site, cap) for _ in range(args.repeat))[args.repeat // 2]
+            progress(f"  bare asyncio client within the cap: {bare:.2f}s ({args.pages / bare:.0f}/s)")
             latency = args.latency_ms / 1000
             bound = len(hosts) * cap / latency
             # the best any client within the cap can do for this layout: the host with the most
@@ -886,6 +931,9 @@ def main() -> None:
                 layout_efficiency=round(row["ours_pps"] / (args.pages / floor_s), 3),
                 ours_requests_per_s=round(requests / median["seconds"], 1),  # pages + listings
                 urlwatch_max_concurrent_per_host=max(r["server"]["max_concurrent_per_host"] for r in other),
+                bare_client_pps=round(args.pages / bare, 1),
+                bare_client_efficiency=round(args.pages / bare / bound, 3),
+                ours_vs_bare_client=round(row["ours_pps"] / (args.pages / bare), 3),
                 priming_ours_s=round(prime_ours["seconds"], 3),
                 priming_urlwatch_s=round(prime_theirs["seconds"], 3),
             )
