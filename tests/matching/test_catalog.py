@@ -18,9 +18,9 @@ import yaml
 
 from matching.catalog import BUILTIN, ID_PATTERN, Catalog, CatalogError, load_catalog, parse_catalog
 from matching.normalize import LANGS, TOKEN_RE, StemCache, phrase_keys
+from tests.support.shared import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
 IDS_FILE = SHARED / "CATALOG-IDS.md"
 SEEDS = SHARED / "seeds"
 

@@ -22,9 +22,10 @@ import pytest
 
 from matching import Matcher, load_catalog
 from matching.evaluate import evaluate, matcher_predictor
+from tests.support.shared import SHARED
 
 HERE = Path(__file__).resolve().parent
-DEV = HERE.parents[2] / "shared" / "eval" / "dev.jsonl"
+DEV = SHARED / "eval" / "dev.jsonl"
 
 
 @pytest.fixture(scope="module")

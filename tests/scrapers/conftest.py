@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scrapers.faultsite import fast
+from tests.support.shared import SHARED
 from tests.support.site import LocalSite
 
-REAL_PAGES = pathlib.Path("/work/shared/real-pages")
+REAL_PAGES = SHARED / "real-pages"
 
 
 @pytest.fixture
