@@ -107,18 +107,7 @@ def _publish(site, *, weapons: bool) -> str:
     site.add("/en/press-releases/2026/11/weapons", WEAPONS)
     site.add("/en/press-releases/2026/11/budget", BUDGET)
     site.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
-    return pages.registry(
-        [
-            {
-                "key": "test-press",
-                "publisher": "Test Office",
-                "kind": "listing",
-                "url": site.url("/en/press-releases"),
-                "languages": ["en"],
-                "pattern": r"/en/press-releases/\d{4}/\d{2}/",
-            }
-        ]
-    )
+    return pages.registry([pages.press_source(site.base)])
 
 
 def test_chain_new_statement_in_slack_message_out(

@@ -67,22 +67,8 @@ def _publish(site) -> str:
     site.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     return pages.registry(
         [
-            {
-                "key": "test-press",
-                "publisher": "Test Office",
-                "kind": "listing",
-                "url": site.url("/en/press-releases"),
-                "languages": ["en"],
-                "pattern": r"/en/press-releases/\d{4}/\d{2}/",
-            },
-            {
-                "key": "test-news",
-                "publisher": "Test News",
-                "kind": "feed",
-                "url": site.url("/news/rss.xml"),
-                "languages": ["fr"],
-                "pattern": r"/news/fr/story/",
-            },
+            pages.press_source(site.base),
+            pages.news_source(site.base, "fr"),
         ]
     )
 

@@ -49,3 +49,27 @@ def registry(entries: list[dict[str, object]]) -> str:
     import yaml
 
     return yaml.safe_dump({"sources": entries}, sort_keys=False)
+
+
+def press_source(site_url: str) -> dict[str, object]:
+    """The registry entry of the test site's OHCHR-style press-release listing."""
+    return {
+        "key": "test-press",
+        "publisher": "Test Office",
+        "kind": "listing",
+        "url": f"{site_url}/en/press-releases",
+        "languages": ["en"],
+        "pattern": r"/en/press-releases/\d{4}/\d{2}/",
+    }
+
+
+def news_source(site_url: str, lang: str) -> dict[str, object]:
+    """The registry entry of the test site's UN News-style feed in ``lang``."""
+    return {
+        "key": "test-news",
+        "publisher": "Test News",
+        "kind": "feed",
+        "url": f"{site_url}/news/rss.xml",
+        "languages": [lang],
+        "pattern": f"/news/{lang}/story/",
+    }
