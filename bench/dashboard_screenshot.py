@@ -153,6 +153,7 @@ def seed_history(url: str, now: datetime, rng: random.Random) -> Seeded:
     from pipeline.context import Context
     from pipeline.match import sync_commitments
     from pipeline.quiet import run_quiet
+    from scrapers.store import paragraph_list_delta
     from scrapers.urls import url_hash
 
     os.environ["PLEDGEWATCH_DATABASE_URL"] = url
@@ -265,8 +266,7 @@ def seed_history(url: str, now: datetime, rng: random.Random) -> Seeded:
                     session.flush()
                     seeded.versions += 1
                     if previous is not None:
-                        added = [p for p in paras if p not in versions[seq - 2][1]]
-                        removed = [p for p in versions[seq - 2][1] if p not in paras]
+                        added, removed = paragraph_list_delta(versions[seq - 2][1], paras)
                         session.add(
                             Delta(
                                 version_id=version.id,

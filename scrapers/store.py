@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -483,7 +483,12 @@ def _store_round(session: Session, pages: list[PageToStore], context: StoreConte
 
 def paragraph_delta(old: str, new: str) -> tuple[list[str], list[str]]:
     """Paragraphs added and removed between two normalised texts, in document order."""
-    a, b = paragraphs(old), paragraphs(new)
+    return paragraph_list_delta(paragraphs(old), paragraphs(new))
+
+
+def paragraph_list_delta(a: Sequence[str], b: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Paragraphs added and removed between two lists of paragraphs (a diff, so moves and
+    repeats count where they happen), in document order."""
     added: list[str] = []
     removed: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():

@@ -11,7 +11,6 @@ tests that depend on "now" travel there with ``time_machine``.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from models import (
     Version,
     session_scope,
 )
+from scrapers.store import paragraph_list_delta
 from scrapers.urls import url_hash
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -268,17 +268,6 @@ def _find(text: str) -> dict[str, tuple[int, int, str, int]]:
     return found
 
 
-def _delta(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    added: list[str] = []
-    removed: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if tag in {"replace", "delete"}:
-            removed.extend(old[i1:i2])
-        if tag in {"replace", "insert"}:
-            added.extend(new[j1:j2])
-    return added, removed
-
-
 def _add_statement(session: Session, spec: StatementSpec, source: Source, seeded: SeededHistory) -> None:
     first_fetch = spec.versions[0][0]
     statement = Statement(
@@ -316,7 +305,7 @@ def _add_statement(session: Session, spec: StatementSpec, source: Source, seeded
         session.flush()
         seeded.versions += 1
         if previous is not None:
-            added, removed = _delta(previous_paragraphs, paragraphs)
+            added, removed = paragraph_list_delta(previous_paragraphs, paragraphs)
             session.add(
                 Delta(
                     version_id=version.id,
