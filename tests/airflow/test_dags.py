@@ -86,6 +86,18 @@ def _states(dag_run) -> dict[str, list[str]]:
     return out
 
 
+def _test_without_retries(dag):
+    """``dag.test()`` with retries off, so a failing task fails for good (and is notified) at once."""
+    saved = {t.task_id: t.retries for t in dag.tasks}
+    try:
+        for t in dag.tasks:
+            t.retries = 0
+        return dag.test()
+    finally:
+        for t in dag.tasks:
+            t.retries = saved[t.task_id]
+
+
 def _asset_events(name: str) -> list[dict]:
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
@@ -206,14 +218,7 @@ def test_failed_task_is_notified_through_the_slack_provider(
     # A database without the schema: the match step fails on its first query.
     monkeypatch.setenv("PLEDGEWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/unmigrated.db")
     dag = dagbag.dags["pledgewatch_match"]
-    saved = {t.task_id: t.retries for t in dag.tasks}
-    try:
-        for t in dag.tasks:
-            t.retries = 0
-        run = dag.test()
-    finally:
-        for t in dag.tasks:
-            t.retries = saved[t.task_id]
+    run = _test_without_retries(dag)
     assert _states(run)["match"] == ["failed"]
     texts = [m["text"] for m in slack.messages]
     assert len(texts) == 1 and "pledgewatch_match.match" in texts[0] and "failed" in texts[0]
@@ -284,14 +289,7 @@ def test_failure_notified_through_a_slack_api_connection(
     )
     monkeypatch.setenv("PLEDGEWATCH_DATABASE_URL", f"sqlite:///{tmp_path}/unmigrated.db")
     dag = dagbag.dags["pledgewatch_quiet"]
-    saved = {t.task_id: t.retries for t in dag.tasks}
-    try:
-        for t in dag.tasks:
-            t.retries = 0
-        run = dag.test()
-    finally:
-        for t in dag.tasks:
-            t.retries = saved[t.task_id]
+    run = _test_without_retries(dag)
     assert _states(run)["check"] == ["failed"]
     posted = [m for m in slack.messages if m["via"] == "api"]
     assert len(posted) == 1, slack.messages
