@@ -117,6 +117,49 @@ def fold_plain(text: str) -> str:
     return text.casefold()
 
 
+# British and American spellings of one word reduce to one form before stemming: Snowball stems
+# "organisations" to ``organis`` but "organizations" to ``organiz``, so a cue written one way
+# missed a page written the other (UN editorial style writes "organization" but "programme",
+# "labour" and "centre"; Amnesty writes "criminalise", HRW "criminalize"). The mapping is applied
+# to cue and text alike, so it only has to be consistent, never complete.
+_EN_ISE = re.compile(r"^(\w{3,}?[^aeiou\W])is(e|es|ed|ing|er|ers|ation|ations|ational)$")
+_EN_YSE = re.compile(r"^(\w{2,})ys(e|es|ed|ing|er|ers)$")
+_EN_OUR = re.compile(r"^(labo|behavio|favo|hono|colo|neighbo|harbo|rumo|endeavo|vigo|savio|humo)ur(?=\w*$)")
+_EN_WORDS = {
+    "programme": "program",
+    "programmes": "programs",
+    "programmed": "programed",
+    "defence": "defense",
+    "defences": "defenses",
+    "offence": "offense",
+    "offences": "offenses",
+    "licence": "license",
+    "licences": "licenses",
+    "centre": "center",
+    "centres": "centers",
+    "centred": "centered",
+    "judgement": "judgment",
+    "judgements": "judgments",
+    "ageing": "aging",
+}
+
+
+def english_spelling(word: str) -> str:
+    """The American spelling of a folded English word ("criminalised" -> "criminalized")."""
+    if len(word) < 5:
+        return word
+    mapped = _EN_WORDS.get(word)
+    if mapped is not None:
+        return mapped
+    if "is" in word:
+        word = _EN_ISE.sub(r"\1iz\2", word)
+    if "ys" in word:
+        word = _EN_YSE.sub(r"\1yz\2", word)
+    if "our" in word:
+        word = _EN_OUR.sub(r"\1r", word)
+    return word
+
+
 def is_acronym(raw: str) -> bool:
     """An upper-case token of 2-6 letters (ICC, CPI, UPR): matched case-sensitively."""
     return 2 <= len(raw) <= 6 and raw.isupper() and raw.isalpha()
@@ -148,6 +191,7 @@ def light_form(word: str, lang: str) -> str:
         if w.endswith(("a", "o")) and len(w) > 3:
             w = w[:-1]
         return w
+    w = english_spelling(w)
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("sses", "xes", "zes", "ches", "shes")):
@@ -168,6 +212,7 @@ class StemCache(dict[str, str]):
         self.stop = STOPWORDS[lang]
         self.stem = _stemmer(lang).stemWord
         self.acronyms = acronyms
+        self.english = lang == "en"
 
     def __missing__(self, raw: str) -> str:
         if len(self) > self.LIMIT:  # names and numbers keep coming in a long-lived worker
@@ -176,7 +221,10 @@ class StemCache(dict[str, str]):
             key = raw
         else:
             word = fold_word(raw)
-            key = "" if word in self.stop else self.stem(word)
+            if word in self.stop:
+                key = ""
+            else:
+                key = self.stem(english_spelling(word) if self.english else word)
         self[raw] = key
         return key
 

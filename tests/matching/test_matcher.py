@@ -7,7 +7,7 @@ import pytest
 from matching import Matcher, load_catalog
 from matching.catalog import parse_catalog
 from matching.matcher import SOURCE_DAMPING, TITLE_WEIGHT
-from matching.normalize import light_form
+from matching.normalize import StemCache, english_spelling, light_form
 
 
 @pytest.fixture(scope="module")
@@ -317,3 +317,57 @@ def test_proximity_cues_stay_within_one_sentence():
     assert m.match("The Security Council must protect civilians.", lang="en")
     assert m.match("The Security Council met today. Civilians were displaced.", lang="en") == []
     assert m.match("El Consejo de Seguridad se reunió. Los civiles huyeron.", lang="es") == []
+
+
+def test_british_and_american_spellings_meet():
+    """A cue written the American way finds a page written the British way, and the reverse."""
+    catalog = small_catalog(
+        [
+            {
+                "id": "ngo.5",
+                "parent": "ngo",
+                "title": "Civil society organizations",
+                "cues": {
+                    "en": {
+                        "s": ["criminalization of civil society organizations", "labour rights defenders"]
+                    },
+                    "fr": {"s": ["criminalisation des organisations"]},
+                    "es": {"s": ["criminalización de organizaciones"]},
+                },
+            }
+        ]
+    )
+    matcher = Matcher(catalog)
+    british = matcher.match("They denounced the criminalisation of civil society organisations.", lang="en")
+    assert [(m.commitment, m.cue) for m in british] == [
+        ("ngo.5", "criminalization of civil society organizations")
+    ]
+    hit = british[0]
+    assert british[0].evidence[hit.start - hit.evidence_start :].startswith("criminalisation")
+    american = matcher.match("Attacks on labor rights defenders rose.", lang="en")
+    assert ids(american) == {"ngo.5"}
+    # Only English is respelt: a French "organisations" is the French word.
+    assert ids(matcher.match("La criminalisation des organisations se poursuit.", lang="fr")) == {"ngo.5"}
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("organisations", "organizations"),
+        ("marginalised", "marginalized"),
+        ("programme", "program"),
+        ("defence", "defense"),
+        ("labour", "labor"),
+        ("analysed", "analyzed"),
+        ("centres", "centers"),
+    ],
+)
+def test_english_spelling_variants_share_a_stem(british, american):
+    cache = StemCache("en")
+    assert cache[british] == cache[american]
+    assert light_form(british, "en") == light_form(american, "en")
+
+
+@pytest.mark.parametrize("word", ["crisis", "crises", "raise", "noise", "basis", "analysis", "our", "hour"])
+def test_english_spelling_leaves_other_words_alone(word):
+    assert english_spelling(word) == word
