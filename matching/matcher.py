@@ -225,6 +225,7 @@ class _Hit:
 
 
 _Key = tuple[str, int]  # (language, cue record)
+_CueKey = tuple[tuple[int, ...], bool, tuple[str, ...]]  # (atoms, negative, words marked "=")
 
 
 @dataclass(slots=True)
@@ -286,11 +287,13 @@ class Matcher:
             if is_acronym(raw)
         )
         index.cache = StemCache(lang, acronyms)
-        # Cues that reduce to the same stems ("executions", "executed") are one cue, counted once.
-        grouped: dict[tuple[tuple[int, ...], bool], dict[str, tuple[float, str]]] = defaultdict(dict)
-        texts: dict[tuple[tuple[int, ...], bool], str] = {}
-        forms: dict[tuple[tuple[int, ...], bool], set[str]] = defaultdict(set)
-        checks: dict[tuple[tuple[int, ...], bool], list[dict[int, set[str]]]] = {}
+        # Cues that reduce to the same stems ("executions", "executed") are one cue, counted once,
+        # unless they mark different words "=": "=défenseuses des droits" (women defenders) must
+        # not lose its mark because a theme also lists the unmarked phrase for its own use.
+        grouped: dict[_CueKey, dict[str, tuple[float, str]]] = defaultdict(dict)
+        texts: dict[_CueKey, str] = {}
+        forms: dict[_CueKey, set[str]] = defaultdict(set)
+        checks: dict[_CueKey, list[dict[int, set[str]]]] = {}
         for entry in self.catalog:
             phrases = [
                 (c.text, w, False, c.owner) for c, w in self.catalog.weighted_cues(entry) if c.lang == lang
@@ -300,7 +303,7 @@ class Matcher:
                 atoms = self._atoms(index, text)
                 if not atoms:
                     continue
-                key = (atoms, negative)
+                key = (atoms, negative, _marked_words(text, lang))
                 texts.setdefault(key, text)
                 word = self._single_word(index, text)
                 if word is not None and not negative:
@@ -317,9 +320,9 @@ class Matcher:
                 targets = grouped[key]
                 if entry.id not in targets or weight > targets[entry.id][0]:
                     targets[entry.id] = (weight, owner)
-        for (atoms, negative), targets in grouped.items():
+        for key, targets in grouped.items():
             rec = len(index.cues)
-            key = (atoms, negative)
+            atoms, negative, _ = key
             index.cues.append(
                 _CueRec(
                     texts[key],
@@ -735,6 +738,11 @@ class Matcher:
         if entry is None or entry.level != "action" or not entry.parent:
             return None
         return entry.parent
+
+
+def _marked_words(text: str, lang: str) -> tuple[str, ...]:
+    """The inflection-free forms of the words a cue marks "=", in order."""
+    return tuple(light_form(m.group(1), lang) for m in re.finditer("=(" + TOKEN_RE.pattern + ")", text))
 
 
 def _overlaps(a: _Hit, b: _Hit) -> bool:

@@ -371,3 +371,35 @@ def test_english_spelling_variants_share_a_stem(british, american):
 @pytest.mark.parametrize("word", ["crisis", "crises", "raise", "noise", "basis", "analysis", "our", "hour"])
 def test_english_spelling_leaves_other_words_alone(word):
     assert english_spelling(word) == word
+
+
+def test_a_marked_word_keeps_its_mark_when_another_entry_lists_the_phrase_unmarked():
+    """The same stems with and without "=" are two cues: the unmarked one must not erase the mark."""
+    catalog = small_catalog(
+        [
+            {
+                "id": "c2a.4",
+                "parent": "c2a",
+                "title": "Defenders and the defence of rights",
+                "cues": {
+                    "en": {"s": ["defence of rights"]},
+                    "fr": {"s": ["défenseuses des droits"]},
+                    "es": {"s": ["defensa de derechos"]},
+                },
+            },
+            {
+                "id": "c2a.3",
+                "parent": "c2a",
+                "title": "Women human rights defenders",
+                "cues": {
+                    "en": {"s": ["women =defenders"]},
+                    "fr": {"s": ["=défenseuses des droits"]},
+                    "es": {"s": ["=defensoras de derechos"]},
+                },
+            },
+        ]
+    )
+    m = Matcher(catalog)
+    # Snowball stems "défenseuses" and "défense" alike: only the unmarked cue may take "défense".
+    assert ids(m.match("La défense des droits humains est un devoir.", lang="fr")) == {"c2a.4"}
+    assert ids(m.match("Les défenseuses des droits humains sont menacées.", lang="fr")) == {"c2a.4", "c2a.3"}
