@@ -17,8 +17,9 @@ How it decides, in order:
 3. Veto: a negative cue ("climate crisis" for the conflict theme) cancels the hits it overlaps.
    A biography counts for nothing: a sentence with a phrase of a curriculum vitae ("Prior to this
    appointment, she served as", "Auparavant, il a occupé", "Anteriormente se desempeñó como",
-   "holds a degree", "est titulaire d'une maîtrise") and the rest of its paragraph tell where an
-   appointee worked, not what the text is about.
+   "holds a degree", "est titulaire d'une maîtrise"), and those after it in its paragraph that
+   go on with the person ("She also taught ..."), tell where an appointee worked, not what the
+   text is about.
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
    Evidence is summed per source (own cues, each theme): the best source counts in full, the
@@ -95,8 +96,8 @@ DOMINANCE = 0.3
 # posts: "Prior to this appointment, she served as ... in peace operations and humanitarian
 # affairs" says where the appointee worked, not what the text is about. These are the phrases of
 # a curriculum vitae, per language, each with the words one of which it always holds; a sentence
-# holding one, and the sentences after it in its paragraph (which go on with the career), count
-# for nothing. The words go into the language's automaton, so finding them costs no extra pass:
+# holding one, and the sentences after it in its paragraph that go on with the person (``_PERSON``),
+# count for nothing. The words go into the language's automaton, so finding them costs no extra pass:
 # only the sentences holding one are read with the patterns.
 _A = "['\u2019]"  # an apostrophe, straight or typographic
 _BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -163,6 +164,13 @@ _BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
         ("carrera", r"\b(?:inició|comenzó) su carrera\b"),
     ),
 }
+# A sentence that opens on the person (a pronoun, a title) or with "also" goes on with the
+# biography before it ("Elle a également enseigné", "También dirigió").
+_PERSON = re.compile(
+    r"\s*(?:(?:also|in addition|earlier|later|aussi|également|en outre|par ailleurs|de plus|también|además"
+    r"|asimismo|previamente),?\s|(?:he|she|his|her|il|elle|él|ella|mr|ms|mrs|dr|m|mme|sr|sra|dra)\b)",
+    re.IGNORECASE,
+)
 _BIOGRAPHY = re.compile(
     "|".join(pattern for phrases in _BIOGRAPHY_PHRASES.values() for _, pattern in phrases), re.IGNORECASE
 )
@@ -173,7 +181,8 @@ _BIOGRAPHY = re.compile(
 _DIGEST = re.compile(
     r"\b(?:noon|daily|press|news|media) briefing|\bbriefing notes\b|\bhighlights of the (?:noon|daily)"
     r"|\bpoints? de presse\b|\bbriefing (?:quotidien|de presse)\b"
-    r"|\b(?:conferencia|rueda) de prensa (?:diaria|del mediod[ií]a)|\bsesi[oó]n informativa (?:diaria|para la prensa)"
+    r"|\b(?:conferencia|rueda) de prensa (?:diaria|del mediod[ií]a)"
+    r"|\bsesi[oó]n informativa (?:diaria|para la prensa)"
     r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b",
     re.IGNORECASE,
 )
@@ -952,8 +961,8 @@ def _drop_nested(hits: list[_Hit], index: dict[str, _LangIndex]) -> list[_Hit]:
 
 def _biography(text: str, bounds: list[int], career: list[int]) -> set[int]:
     """The sentences of ``text`` that tell a person's career (``_BIOGRAPHY``): one that holds a
-    phrase of a curriculum vitae, and those after it in its paragraph ("She also taught
-    international law" goes on with the career without saying so again)."""
+    phrase of a curriculum vitae, and those after it in its paragraph that open on the person
+    ("She also taught international law" goes on with the career without saying so again)."""
     candidates = {bisect.bisect_right(bounds, at) - 1 for at in career}
     marked = sorted(
         i
@@ -964,10 +973,11 @@ def _biography(text: str, bounds: list[int], career: list[int]) -> set[int]:
     for i in marked:
         if i in quiet:
             continue
+        quiet.add(i)
         end = text.find("\n", bounds[i])
         end = len(text) if end < 0 else end
-        j = i
-        while j < len(bounds) and bounds[j] < end:
+        j = i + 1
+        while j < len(bounds) and bounds[j] < end and _PERSON.match(text, bounds[j]):
             quiet.add(j)
             j += 1
     return quiet

@@ -363,9 +363,9 @@ def test_weak_cues_raise_other_evidence_three_times_at_most():
     }
     m = Matcher(small_catalog([entry]))
     texts = {
-        "en": "They warned of an escalation of violence. Conflict, war, military forces, civilians, fighting.",
-        "fr": "Ils ont mis en garde contre une escalade de la violence. Conflit, guerre, militaires, civils, combats.",
-        "es": "Advirtieron de una escalada de la violencia. Conflicto, guerra, militares, civiles, combates.",
+        "en": "They warned of an escalation of violence. Conflict, war, military, civilians, fighting.",
+        "fr": "Ils craignent une escalade de la violence. Conflit, guerre, militaires, civils, combats.",
+        "es": "Temen una escalada de la violencia. Conflicto, guerra, militares, civiles, combates.",
     }
     for lang, text in texts.items():
         # five weak words would bring 5 to the medium phrase's 2; they may bring 4 (3 x 2 in all)
