@@ -11,17 +11,26 @@ How it decides, in order:
    (``light_form``): Snowball gives "chiffres" (figures) and "chiffrement" (encryption) one stem,
    a lone word has no context to tell them apart. So must a proximity part written as one
    inflected word ("executions" is not "executive"), and any word a cue marks with "="
-   ("human rights =officer" is not the "Human Rights Office").
+   ("human rights =officer" is not the "Human Rights Office"). A phrase does not run across
+   punctuation (a comma, a colon, a bracket, a dash) where its cue has none: "an equal,
+   sustainable, and peaceful future" holds no "sustainable peace".
 3. Veto: a negative cue ("climate crisis" for the conflict theme) cancels the hits it overlaps.
+   A biography counts for nothing: a sentence with a phrase of a curriculum vitae ("Prior to this
+   appointment, she served as", "Auparavant, il a occupé", "Anteriormente se desempeñó como",
+   "holds a degree", "est titulaire d'une maîtrise"), and those after it in its paragraph that
+   go on with the person ("She also taught ..."), tell where an appointee worked, not what the
+   text is about.
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
    Evidence is summed per source (own cues, each theme): the best source counts in full, the
    others at half, so that passing words from several sub-themes do not add up to a topic; and
    context themes (multiplier 0.5 or less) support a reference but never make one alone, nor do
-   weak cues. The sum must reach the threshold, which rises slowly with the text's length (one
-   strong cue of the entry's own, not of a shared theme, is enough: it names the commitment), and
-   come either from a strong cue or from at least two sentences. Labels are topical: a passing
-   word is not a reference.
+   weak cues, which raise the rest of the evidence three times at most. In a digest (a noon
+   briefing, a point de presse, a programme of events: items on unrelated subjects, a paragraph
+   each) the evidence must be found within one item, not added up across items. The sum must
+   reach the threshold, which rises slowly with the text's length (one strong cue of the entry's
+   own, not of a shared theme, is enough: it names the commitment), and come either from a strong
+   cue or from at least two sentences. Labels are topical: a passing word is not a reference.
 5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
    dropped, unless it returns in several sentences or the text names it with its own strong cue.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
@@ -35,8 +44,8 @@ import gc
 import math
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
-from itertools import accumulate, compress
+from dataclasses import asdict, dataclass, field, replace
+from itertools import accumulate, compress, pairwise
 from typing import Any
 
 import ahocorasick
@@ -65,6 +74,9 @@ _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
 # step); disjoint ranges mean a phrase can only ever start on a word boundary.
 _HIGH = 0x10000
 _LOW = 0x20000
+# Punctuation that ends a phrase: words on either side of it are not one phrase ("an equal,
+# sustainable, and peaceful future" holds no "sustainable peace"), unless the cue writes it too.
+_BREAK = re.compile(r"[,;:()\[\]\u2013\u2014|]")
 _UNKNOWN = "\x01\x01"  # a content word no cue contains
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
@@ -74,10 +86,108 @@ SOURCE_DAMPING = 0.5  # weight of evidence from an entry's other sources (own cu
 TITLE_WEIGHT = 2.0  # a cue in the page title counts this many times one in the text
 STRONG = 4.0  # the weight of a strong cue
 WEAK = 1.0  # a cue of this weight or less (a weak cue) never makes a reference on its own
+WEAK_SUPPORT = 3.0  # weak cues can raise the evidence of the others to this many times, no more
 CONTEXT_FACTOR = 0.5  # themes drawn on at this multiplier or less are context, never the evidence
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
 DOMINANCE = 0.3
+
+# A biography (an appointment notice, a speaker's profile) lists the fields of a person's past
+# posts: "Prior to this appointment, she served as ... in peace operations and humanitarian
+# affairs" says where the appointee worked, not what the text is about. These are the phrases of
+# a curriculum vitae, per language, each with the words one of which it always holds; a sentence
+# holding one, and the sentences after it in its paragraph that go on with the person (``_PERSON``),
+# count for nothing. The words go into the language's automaton, so finding them costs no extra pass:
+# only the sentences holding one are read with the patterns.
+_A = "['\u2019]"  # an apostrophe, straight or typographic
+_BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (
+        (
+            "appointment nomination joining",
+            r"\b(?:prior to|before) (?:(?:his|her|their|this|the) (?:appointment|nomination)|joining)\b",
+        ),
+        ("previously formerly", r"\b(?:previously|formerly),? (?:he|she|mr|ms|mrs|dr)\b"),
+        (
+            "served positions posts roles",
+            r"\b(?:he|she) (?:has |had )?(?:previously |formerly |also |most recently |recently )?"
+            r"(?:served (?:as|with|in|on)|held (?:\w+ ){0,2}(?:positions|posts|roles))\b",
+        ),
+        ("positions posts", r"\bhas held (?:\w+ ){0,2}(?:positions|posts)\b"),
+        ("experience", r"\byears of (?:\w+ ){0,2}experience\b"),
+        (
+            "degree doctorate diploma",
+            r"\b(?:holds|earned|obtained|received) an? (?:[\w'’]+ ){0,3}(?:degree|doctorate|diploma)\b",
+        ),
+        (
+            "graduate married fluent",
+            r"\b(?:graduated from|a graduate of|is married (?:with|and)|is fluent in)\b",
+        ),
+        ("career", r"\bbegan (?:his|her|their) career\b"),
+    ),
+    "fr": (
+        ("auparavant", r"\bauparavant,? (?:il\b|elle\b|m\.|mme\b)"),
+        (
+            "nomination désignation fonctions",
+            r"\bavant (?:sa|cette|son) (?:nomination|désignation|prise de fonctions|entrée en fonctions)\b",
+        ),
+        (
+            "rejoindre fonctions joindre intégrer",
+            r"\bavant de (?:rejoindre|prendre ses fonctions|se joindre|intégrer)\b",
+        ),
+        (
+            "précédemment auparavant",
+            r"\ba (?:précédemment|auparavant) (?:occupé|exercé|travaillé|servi|dirigé)\b",
+        ),
+        ("précédemment auparavant", r"\ba (?:précédemment|auparavant) été (?:\w+ )?(?-i:[A-ZÉ])"),
+        ("occupé exercé", r"\b(?:il|elle) a (?:\w+ )?(?:occupé|exercé) (?:\w+ ){0,2}(?:fonctions|postes?)\b"),
+        ("récemment nomination", r"\ba été jusqu" + _A + r"à (?:récemment|sa nomination)"),
+        ("expérience", r"\b(?:ans|années) d" + _A + r"expérience\b"),
+        ("titulaire", r"\best titulaire d" + _A + r"(?:un|une)\b"),
+        ("diplômé marié couramment", r"\b(?:est diplômée? d|est mariée? et\b|parle couramment\b)"),
+        ("carrière", r"\b(?:commencé|débuté|entamé) sa carrière\b"),
+    ),
+    "es": (
+        ("anteriormente", r"\banteriormente,? (?:se desempeñó|fue|ocupó|trabajó|dirigió|ha)\b"),
+        ("desempeñó desempeñado desempeñaba", r"\bse (?:ha )?desempe(?:ñó|ñado|ñaba|ña) como\b"),
+        (
+            "nombramiento designación incorporarse unirse sumarse",
+            r"\bantes de (?:su (?:nombramiento|designación)|(?:incorporarse|unirse|sumarse) a)\b",
+        ),
+        ("ocupado ocupó", r"\b(?:ha ocupado|ocupó) (?:\w+ ){0,2}(?:cargos?|puestos?)\b"),
+        ("experiencia", r"\baños de experiencia\b"),
+        (
+            "licenciado licenciada titular título licenciatura maestría doctorado máster",
+            r"\b(?:es licenciad[oa]|es titular de|(?:tiene|posee|cuenta con) (?:un|una) (?:\w+ ){0,2}"
+            r"(?:título|licenciatura|maestría|doctorado|máster))\b",
+        ),
+        ("graduó egresado egresada fluidez", r"\b(?:se graduó|egresad[oa] de|habla con fluidez)\b"),
+        ("carrera", r"\b(?:inició|comenzó) su carrera\b"),
+    ),
+}
+# A sentence that opens on the person (a pronoun, a title) or with "also" goes on with the
+# biography before it ("Elle a également enseigné", "También dirigió").
+_PERSON = re.compile(
+    r"\s*(?:(?:also|in addition|earlier|later|aussi|également|en outre|par ailleurs|de plus|también|además"
+    r"|asimismo|previamente),?\s|(?:he|she|his|her|il|elle|él|ella|mr|ms|mrs|dr|m|mme|sr|sra|dra)\b)",
+    re.IGNORECASE,
+)
+_BIOGRAPHY = re.compile(
+    "|".join(pattern for phrases in _BIOGRAPHY_PHRASES.values() for _, pattern in phrases), re.IGNORECASE
+)
+
+# A digest (a daily noon briefing, a point de presse, a programme of the week) lists unrelated
+# items, a paragraph each; words of a theme scattered over several items are not an item on it.
+# Recognised by its genre's name in the title or the opening lines.
+_DIGEST = re.compile(
+    r"\b(?:noon|daily|press|news|media) briefing|\bbriefing notes\b|\bhighlights of the (?:noon|daily)"
+    r"|\bpoints? de presse\b|\bbriefing (?:quotidien|de presse)\b"
+    r"|\b(?:conferencia|rueda) de prensa (?:diaria|del mediod[ií]a)"
+    r"|\bsesi[oó]n informativa (?:diaria|para la prensa)"
+    r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b",
+    re.IGNORECASE,
+)
+DIGEST_OPENING = 300  # characters of the text, after the title, where a digest says what it is
+_PARAGRAPH = re.compile(r"\n\s*")  # a line break: a digest's items are its paragraphs
 
 
 @dataclass(frozen=True)
@@ -157,6 +267,11 @@ class _LangIndex:
     cache: StemCache | None = None
     encoder: _Encoder | None = None
     light: dict[str, str] = field(default_factory=dict)  # raw token -> light_form, bounded
+    # atom -> the gaps (gap i follows its i-th word) that a text may not break with punctuation:
+    # those its cues write without one ("women, peace and security" has a comma where it may);
+    # None for all of them, the usual case. Atoms of one word, or with no such gap, are not here.
+    tight: dict[int, frozenset[int] | None] = field(default_factory=dict)
+    career: set[int] = field(default_factory=set)  # atoms of the words of ``_BIOGRAPHY_PHRASES``
 
     def light_of(self, raw: str) -> str:
         form = self.light.get(raw)
@@ -343,6 +458,11 @@ class Matcher:
                 index.single[atoms[0]].append(rec)
             else:
                 index.multi[atoms[0]].append(rec)
+        for words, _ in _BIOGRAPHY_PHRASES.get(lang, ()):
+            for word in words.split():
+                keys = tuple(phrase_keys(word, lang, index.cache))
+                if len(keys) == 1:
+                    index.career.add(index.atom(keys))
         base = math.isqrt(len(index.stems)) + 1
         index.vocab = {k: chr(_HIGH + n // base) + chr(_LOW + n % base) for k, n in index.stems.items()}
         automaton = ahocorasick.Automaton()
@@ -352,6 +472,11 @@ class Matcher:
             automaton.make_automaton()
             index.automaton = automaton
         index.encoder = _Encoder(index)
+        index.tight = {
+            atom: None if len(gaps) == len(index.atoms[atom]) - 1 else gaps
+            for atom, gaps in index.tight.items()
+            if gaps
+        }
         return index
 
     @staticmethod
@@ -397,16 +522,39 @@ class Matcher:
             keys = tuple(phrase_keys(part, index.lang, index.cache))
             if not keys:
                 return ()
-            atoms.append(index.atom(keys))
+            atom = index.atom(keys)
+            if len(keys) > 1:
+                gaps = Matcher._unbroken_gaps(index, part)
+                known = index.tight.get(atom)  # while building, only what every cue leaves unbroken
+                index.tight[atom] = gaps if known is None else gaps & known
+            atoms.append(atom)
         return tuple(atoms)
+
+    @staticmethod
+    def _unbroken_gaps(index: _LangIndex, part: str) -> frozenset[int]:
+        """The gaps between the content words of a phrase (gap i follows word i) that it writes
+        without a break (``_BREAK``)."""
+        assert index.cache is not None
+        ends = [
+            (m.start(), m.end())
+            for m in TOKEN_RE.finditer(part)
+            if is_acronym(m.group()) or index.cache[m.group()]
+        ]
+        return frozenset(
+            i
+            for i, ((_, end), (start, _)) in enumerate(pairwise(ends))
+            if not _BREAK.search(part, end, start)
+        )
 
     # ------------------------------------------------------------------ scanning
     def _scan(
         self, text: str, spans: list[tuple[str, int, int]], bounds: list[int], title: bool
-    ) -> tuple[list[_Hit], int]:
-        """Cue hits over ``spans`` of ``text`` and the number of content words seen."""
+    ) -> tuple[list[_Hit], int, list[int]]:
+        """Cue hits over ``spans`` of ``text``, the number of content words seen, and the offsets
+        of the words that may open a biography (``_BIOGRAPHY_PHRASES``)."""
         hits: list[_Hit] = []
         words = 0
+        career: list[int] = []
         for lang, seg_start, seg_end in spans:
             index = self._index[lang]
             if index.automaton is None:
@@ -421,11 +569,17 @@ class Matcher:
             ends = list(accumulate(map(len, parts), initial=seg_start))
             found = _Offsets(content, ends)
             atom_hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            tight = index.tight
             for end, (atom_id, length) in index.automaton.iter("".join(codes)):
                 last = end // 2
-                atom_hits[atom_id].append((last - length + 1, last))
+                first = last - length + 1
+                if atom_id in tight and _broken(text, found, first, last, tight[atom_id]):
+                    continue  # "equal, sustainable, and peaceful" is no "sustainable peace"
+                atom_hits[atom_id].append((first, last))
+            for atom_id in index.career.intersection(atom_hits):
+                career += (found.start(first) for first, _ in atom_hits[atom_id])
             self._resolve(index, text, atom_hits, found, bounds, title, hits, words - len(content))
-        return hits, words
+        return hits, words, career
 
     def _resolve(
         self,
@@ -562,12 +716,16 @@ class Matcher:
         text = text or ""
         page_lang = normalise_lang(lang) or detect_language(f"{title or ''}\n{text}")
         bounds = sentence_bounds(text)
-        hits, words = self._scan(text, language_segments(text, page_lang), bounds, title=False)
+        hits, words, career = self._scan(text, language_segments(text, page_lang), bounds, title=False)
+        biography = _biography(text, bounds, career)
+        if biography:  # a career's past posts are not the text's subject
+            hits = [h for h in hits if h.sentence not in biography]
         if title:
-            title_hits, _ = self._scan(title, [(page_lang, 0, len(title))], [0], title=True)
+            title_hits, _, _ = self._scan(title, [(page_lang, 0, len(title))], [0], title=True)
             hits += title_hits
         by_entry, bounds_of = self._per_entry(_drop_nested(hits, self._index))
         scores: dict[str, _Evidence] = {}
+        items = _digest_items(text, bounds, title)
         length_factor = _length_factor(words, self.reference_length)
         for cid, groups in by_entry.items():
             entry = self.catalog.get(cid)
@@ -579,6 +737,8 @@ class Matcher:
             if bounds_of[cid] < min(threshold, STRONG):
                 continue
             ev = self._score(entry, groups)
+            if items is not None:  # a digest: the evidence must be found within one item
+                ev = replace(ev, score=min(ev.score, self._item_score(entry, groups, items)))
             if ev.names_it:  # its own strong phrase is enough
                 threshold = min(threshold, STRONG)
             if not ev.sentences or ev.score < threshold or not ev.core:
@@ -643,9 +803,13 @@ class Matcher:
         ``core`` is False when all the evidence comes from context themes (drawn on at
         ``CONTEXT_FACTOR`` or less): context supports a reference, it never makes one. Armed
         conflict is context for atrocity prevention; a war with no word of atrocities is not it.
+        Weak cues raise the rest of the evidence at most ``WEAK_SUPPORT`` times: an appeal on
+        autonomous weapons that says "urgently", "humanitarian", "war", "military", "civilians"
+        and "conflicts" in passing is not about armed conflict.
         """
         cid = entry.id
         per_source: dict[str, float] = defaultdict(float)
+        weak: dict[str, float] = {}  # the part of it that weak cues give
         sentences: set[int] = set()
         strong_sentences: set[int] = set()
         strong = names_it = False
@@ -663,12 +827,18 @@ class Matcher:
                     strong_sentences |= these
             heaviest = max(heaviest, weight)
             per_source[group.source] += value
+            if weight <= WEAK:
+                weak[group.source] = weak.get(group.source, 0.0) + value
         core = any(
             source == cid or entry.themes.get(source.removeprefix("theme:"), 1.0) > CONTEXT_FACTOR
             for source in per_source
         )
+        score = _damped(per_source)
+        if weak:
+            firm = {source: value - weak.get(source, 0.0) for source, value in per_source.items()}
+            score = min(score, WEAK_SUPPORT * _damped(firm))
         return _Evidence(
-            _damped(per_source),
+            score,
             groups,
             strong,
             len(sentences),
@@ -677,6 +847,22 @@ class Matcher:
             len(strong_sentences) >= 2,
             heaviest,
         )
+
+    def _item_score(self, entry: Entry, groups: dict[_Key, _Group], items: list[int]) -> float:
+        """The score of the digest item (paragraph) that holds the most evidence for ``entry``.
+
+        Each item of a digest is a note of its own: a theme is referenced when one item makes
+        the case, not when passing words in three items add up. The title counts for every item.
+        """
+        per_item: dict[int, dict[_Key, _Group]] = defaultdict(dict)
+        for key, group in groups.items():
+            for hit in group.hits:
+                item = per_item[items[hit.sentence]]
+                if key not in item:
+                    item[key] = _Group(group.weight, group.source, [], group.in_title)
+                item[key].hits.append(hit)
+        titled = {key: _Group(g.weight, g.source, [], True) for key, g in groups.items() if g.in_title}
+        return max((self._score(entry, {**titled, **item}).score for item in per_item.values()), default=0.0)
 
     def _level(self, cid: str) -> str:
         """'top' ids (domains, messages, priorities) compete for a text's attention."""
@@ -779,6 +965,47 @@ def _drop_nested(hits: list[_Hit], index: dict[str, _LangIndex]) -> list[_Hit]:
         if len(index[h.lang].cues[h.cue].atoms) > 1
         or (h.title, h.lang, h.tok_start, h.tok_end) not in covered
     ]
+
+
+def _biography(text: str, bounds: list[int], career: list[int]) -> set[int]:
+    """The sentences of ``text`` that tell a person's career (``_BIOGRAPHY``): one that holds a
+    phrase of a curriculum vitae, and those after it in its paragraph that open on the person
+    ("She also taught international law" goes on with the career without saying so again)."""
+    candidates = {bisect.bisect_right(bounds, at) - 1 for at in career}
+    marked = sorted(
+        i
+        for i in candidates
+        if _BIOGRAPHY.search(text, bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text))
+    )
+    quiet: set[int] = set()
+    for i in marked:
+        if i in quiet:
+            continue
+        quiet.add(i)
+        end = text.find("\n", bounds[i])
+        end = len(text) if end < 0 else end
+        j = i + 1
+        while j < len(bounds) and bounds[j] < end and _PERSON.match(text, bounds[j]):
+            quiet.add(j)
+            j += 1
+    return quiet
+
+
+def _digest_items(text: str, bounds: list[int], title: str | None) -> list[int] | None:
+    """For a digest (``_DIGEST``), the item (paragraph) of each sentence of ``text``; else None."""
+    if not _DIGEST.search(f"{title or ''}\n{text[:DIGEST_OPENING]}"):
+        return None
+    breaks = [m.end() for m in _PARAGRAPH.finditer(text)]
+    return [bisect.bisect_right(breaks, start) for start in bounds]
+
+
+def _broken(text: str, found: _Offsets, first: int, last: int, gaps: frozenset[int] | None) -> bool:
+    """Whether punctuation breaks one of ``gaps`` (None: any gap) of the phrase over content
+    words ``first`` to ``last``."""
+    ends, content = found.ends, found.content
+    if gaps is None:
+        return _BREAK.search(text, ends[2 * content[first] + 2], ends[2 * content[last] + 1]) is not None
+    return any(_BREAK.search(text, found.end(first + g), found.start(first + g + 1)) for g in gaps)
 
 
 def _damped(per_source: dict[str, float]) -> float:

@@ -6,7 +6,7 @@ import pytest
 
 from matching import Matcher, load_catalog
 from matching.catalog import parse_catalog
-from matching.matcher import SOURCE_DAMPING, TITLE_WEIGHT
+from matching.matcher import SOURCE_DAMPING, TITLE_WEIGHT, WEAK_SUPPORT
 from matching.normalize import StemCache, english_spelling, light_form
 
 
@@ -317,6 +317,156 @@ def test_proximity_cues_stay_within_one_sentence():
     assert m.match("The Security Council must protect civilians.", lang="en")
     assert m.match("The Security Council met today. Civilians were displaced.", lang="en") == []
     assert m.match("El Consejo de Seguridad se reunió. Los civiles huyeron.", lang="es") == []
+
+
+def test_a_phrase_does_not_run_across_punctuation():
+    catalog = small_catalog(
+        [
+            {
+                "id": "hr75.2",
+                "parent": "hr75",
+                "title": "Sustainable peace and protection from sexual violence",
+                "cues": {
+                    "en": {"s": ["sustainable peace", "women, peace and security"]},
+                    "fr": {"s": ["violence sexuelle"]},
+                    "es": {"s": ["violencia sexual"]},
+                },
+            }
+        ]
+    )
+    m = Matcher(catalog)
+    assert m.match("We work for an equal, sustainable, and peaceful future.", lang="en") == []
+    assert m.match("Sustainable peace needs everyone at the table.", lang="en")
+    # A comma the cue writes itself may be in the text too.
+    assert m.match("The women, peace and security agenda turns twenty-five.", lang="en")
+    assert m.match("Les victimes de violence, sexuelle ou autre, doivent être protégées.", lang="fr") == []
+    assert m.match("La violence sexuelle doit cesser partout.", lang="fr")
+    assert m.match("Las víctimas de violencia, sexual o de otro tipo, deben ser protegidas.", lang="es") == []
+    assert m.match("La violencia sexual debe cesar en todas partes.", lang="es")
+
+
+def test_weak_cues_raise_other_evidence_three_times_at_most():
+    weak = {
+        "en": ["conflict", "war", "military", "civilians", "fighting"],
+        "fr": ["conflit", "guerre", "militaires", "civils", "combats"],
+        "es": ["conflicto", "guerra", "militares", "civiles", "combates"],
+    }
+    entry = {
+        "id": "c2a.2",
+        "parent": "c2a",
+        "title": "Rights in times of crisis",
+        "cues": {
+            "en": {"m": ["escalation of violence"], "w": weak["en"]},
+            "fr": {"m": ["escalade de la violence"], "w": weak["fr"]},
+            "es": {"m": ["escalada de la violencia"], "w": weak["es"]},
+        },
+    }
+    m = Matcher(small_catalog([entry]))
+    texts = {
+        "en": "They warned of an escalation of violence. Conflict, war, military, civilians, fighting.",
+        "fr": "Ils craignent une escalade de la violence. Conflit, guerre, militaires, civils, combats.",
+        "es": "Temen una escalada de la violencia. Conflicto, guerra, militares, civiles, combates.",
+    }
+    for lang, text in texts.items():
+        # five weak words would bring 5 to the medium phrase's 2; they may bring 4 (3 x 2 in all)
+        assert m.match(text, lang=lang)[0].score == WEAK_SUPPORT * 2.0
+
+
+PEACEBUILDING = {
+    "id": "hr75.2",
+    "parent": "hr75",
+    "title": "Human rights at the centre of peacebuilding",
+    "cues": {
+        "en": {"s": ["peacebuilding"]},
+        "fr": {"s": ["consolidation de la paix"]},
+        "es": {"s": ["consolidación de la paz"]},
+    },
+}
+APPOINTMENTS = {
+    "en": (
+        "The Secretary-General today announced the appointment of Ms. Ana Ruiz of Chile as his "
+        "Special Representative for West Africa.\n"
+        "Ms. Ruiz brings more than 25 years of experience in peacebuilding, mediation and "
+        "humanitarian affairs. Prior to this appointment, she served as Resident Coordinator in "
+        "Colombia. She also led the peacebuilding programme of the country team.\n"
+        "She holds a master's degree in peacebuilding from the University of Bradford.",
+        "Ms. Ruiz said that peacebuilding must put people first.",
+    ),
+    "fr": (
+        "Le Secrétaire général a annoncé aujourd'hui la nomination de Mme Ana Ruiz, du Chili, comme "
+        "Représentante spéciale pour l'Afrique de l'Ouest.\n"
+        "Mme Ruiz apporte plus de 25 ans d'expérience dans la consolidation de la paix et la "
+        "médiation. Auparavant, elle a été Coordonnatrice résidente en Colombie. Elle a aussi dirigé "
+        "le programme de consolidation de la paix de l'équipe de pays.\n"
+        "Mme Ruiz est titulaire d'une maîtrise en consolidation de la paix de l'Université de Bradford.",
+        "Mme Ruiz a déclaré que la consolidation de la paix doit placer les personnes au centre.",
+    ),
+    "es": (
+        "El Secretario General anunció hoy el nombramiento de la Sra. Ana Ruiz, de Chile, como su "
+        "Representante Especial para África Occidental.\n"
+        "La Sra. Ruiz cuenta con más de 25 años de experiencia en consolidación de la paz y "
+        "mediación. Anteriormente se desempeñó como Coordinadora Residente en Colombia. También "
+        "dirigió el programa de consolidación de la paz del equipo de país.\n"
+        "La Sra. Ruiz tiene una maestría en consolidación de la paz por la Universidad de Bradford.",
+        "La Sra. Ruiz afirmó que la consolidación de la paz debe centrarse en las personas.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_biography_counts_for_nothing(lang):
+    """An appointee's past posts (and the rest of their paragraph) are not the notice's subject."""
+    m = Matcher(small_catalog([PEACEBUILDING]))
+    notice, own_words = APPOINTMENTS[lang]
+    assert m.match(notice, lang=lang) == []
+    # What the appointee says, outside the curriculum vitae, counts as ever.
+    assert {x.commitment for x in m.match(f"{notice}\n{own_words}", lang=lang)} == {"hr75.2"}
+
+
+CIVIC = {
+    "id": "hr75.1",
+    "parent": "hr75",
+    "title": "Civic space",
+    "cues": {
+        "en": {"m": ["human rights defenders", "press freedom", "peaceful protest"]},
+        "fr": {"m": ["défenseurs des droits humains", "liberté de la presse", "manifestation pacifique"]},
+        "es": {"m": ["defensores de derechos humanos", "libertad de prensa", "protesta pacífica"]},
+    },
+}
+DIGESTS = {
+    "en": (
+        "Daily press briefing by the Office of the Spokesperson",
+        "Sudan\nThe Office said human rights defenders in the capital had received threats.\n\n"
+        "World Radio Day\nUNESCO marked the day with a concert on the theme of press freedom.\n\n"
+        "Music\nAn evening of songs born in peaceful protest opens on Friday.",
+    ),
+    "fr": (
+        "Point de presse quotidien du Bureau du Porte-parole",
+        "Soudan\nLe Bureau a indiqué que des défenseurs des droits humains avaient reçu des menaces.\n\n"
+        "Journée de la radio\nL'UNESCO a marqué la journée par un concert sur la liberté de la presse.\n\n"
+        "Musique\nUne soirée de chants nés d'une manifestation pacifique aura lieu vendredi.",
+    ),
+    "es": (
+        "Conferencia de prensa diaria de la Oficina del Portavoz",
+        "Sudán\nLa Oficina indicó que defensores de derechos humanos habían recibido amenazas.\n\n"
+        "Día de la Radio\nLa UNESCO celebró el día con un concierto sobre la libertad de prensa.\n\n"
+        "Música\nUna velada de canciones nacidas de una protesta pacífica tendrá lugar el viernes.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_digest_item_must_make_the_case_on_its_own(lang):
+    m = Matcher(small_catalog([CIVIC]))
+    title, text = DIGESTS[lang]
+    # One phrase in each of three items: no item is about civic space.
+    assert m.match(text, lang=lang, title=title) == []
+    # The same words in an ordinary statement add up.
+    assert {x.commitment for x in m.match(text, lang=lang, title="Statement")} == {"hr75.1"}
+    # An item that makes the case on its own is a reference, in a digest too.
+    first, *rest = text.split("\n\n")
+    whole = first + " " + " ".join(p.split("\n", 1)[1] for p in rest)
+    assert {x.commitment for x in m.match(whole + "\n\n" + text, lang=lang, title=title)} == {"hr75.1"}
 
 
 def test_british_and_american_spellings_meet():
