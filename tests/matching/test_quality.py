@@ -2,15 +2,19 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl) is written by the team, never copied from dev:
-rounds 1-5 were each written before the fixes that followed them and scored first as unseen;
-round 6 was written after the last fixes and has not prompted any.
-
-The held-out guard sits at the honest measured level, not at the issue's targets: rounds 5 and 6
-added 65 longer statements (200-280 words, a third hard negatives or passing mentions) on which
-top-level ids fire on context more often and actions are described in words no cue holds. With
-them the set measures top P 0.836 R 0.855, actions P 0.871 R 0.730 (round 6 alone, unseen: top P
-0.658 R 0.543, actions P 0.571 R 0.222). The guard keeps the matcher from sliding below that.
+The held-out set (tests/matching/heldout.jsonl, 287 statements) is written by the team, never
+copied from dev. Each round was scored as unseen before any fix it prompted:
+- rounds 1-5 (169) prompted the rules and cues of the first catalog;
+- round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
+- round 7 (48 statements in the genres of the scraped sources, a quarter of them hard negatives),
+  written blind while the catalog was enriched: before the enrichment top P 0.777 R 0.889,
+  actions P 0.800 R 0.778; after it (still unseen by those who edited) top P 0.816 R 0.889,
+  actions P 0.763 R 0.806;
+- round 8 (45 statements, same brief), scored once after all of that: top P 0.807 R 0.944, actions
+  P 0.621 R 0.857 (the stop-8 matcher: top P 0.818 R 0.887, actions P 0.581 R 0.857). It then
+  prompted three cue fixes for ambiguous words ("à la veille de", "comisiones", ransomware attacks).
+On fresh text the matcher finds what it should; precision on passing mentions is its weak side.
+The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 100
-    assert got["top"]["precision"] >= 0.83 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.72, summary
+    assert got["statements"] >= 280
+    assert got["top"]["precision"] >= 0.83 and got["top"]["recall"] >= 0.91, summary
+    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.86, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
@@ -52,6 +56,9 @@ def test_heldout_statements_meet_the_targets(matcher):
 @pytest.mark.skipif(not DEV.exists(), reason="the shared dev set is not beside the project")
 def test_dev_set_meets_the_targets(matcher):
     got = figures(DEV, matcher)
-    summary = {k: got[k] for k in ("top", "action")}
+    summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.75, summary
     assert got["action"]["precision"] >= 0.90 and got["action"]["recall"] >= 0.70, summary
+    english = got["by_lang"]["en"]["f1"]
+    for lang in ("fr", "es"):
+        assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
