@@ -553,3 +553,39 @@ def test_a_marked_word_keeps_its_mark_when_another_entry_lists_the_phrase_unmark
     # Snowball stems "défenseuses" and "défense" alike: only the unmarked cue may take "défense".
     assert ids(m.match("La défense des droits humains est un devoir.", lang="fr")) == {"c2a.4"}
     assert ids(m.match("Les défenseuses des droits humains sont menacées.", lang="fr")) == {"c2a.4", "c2a.3"}
+
+
+def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
+    """An action named once in a long text, with nothing else on it, is not what the text is about."""
+    action = {
+        "id": "c2a.7.2",
+        "parent": "c2a.7",
+        "title": "Data protection and privacy",
+        "cues": {
+            "en": {"s": ["personal data"], "m": ["data protection authority"]},
+            "fr": {"s": ["données personnelles"]},
+            "es": {"s": ["datos personales"]},
+        },
+    }
+    domain = {
+        "id": "c2a.7",
+        "parent": "c2a",
+        "title": "New frontiers",
+        "cues": {"en": {"s": ["digital age"]}},
+    }
+    m = Matcher(small_catalog([domain, action]))
+    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    passing = filler + " The bill would also make groups hand over personal data on their donors."
+    assert "c2a.7.2" not in ids(m.match(passing, lang="en"))
+    # Named with support, or in the title, or in a short note, it is the subject.
+    supported = passing + " The data protection authority objected."
+    assert "c2a.7.2" in ids(m.match(supported, lang="en"))
+    assert "c2a.7.2" in ids(m.match(passing, lang="en", title="Personal data of donors at risk"))
+    assert "c2a.7.2" in ids(m.match("Personal data of donors must be protected.", lang="en"))
+    # French and Spanish alike.
+    remplissage = " ".join(
+        f"La phrase numéro {n} ne dit rien de particulier sur le sujet." for n in range(20)
+    )
+    assert "c2a.7.2" not in ids(m.match(remplissage + " Il cite les données personnelles.", lang="fr"))
+    relleno = " ".join(f"La frase número {n} no dice nada en particular sobre el asunto." for n in range(20))
+    assert "c2a.7.2" not in ids(m.match(relleno + " Menciona los datos personales.", lang="es"))

@@ -14,6 +14,8 @@ copied from dev. Each round was scored as unseen before any fix it prompted:
   P 0.621 R 0.857 (the stop-8 matcher: top P 0.818 R 0.887, actions P 0.581 R 0.857). It then
   prompted three cue fixes for ambiguous words ("à la veille de", "comisiones", ransomware attacks).
 On fresh text the matcher finds what it should; precision on passing mentions is its weak side.
+A later rule (one bare mention of an action in a longer text is in passing) moved the whole set's
+actions from P 0.866 R 0.881 to P 0.922 R 0.839.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -47,7 +49,7 @@ def test_heldout_statements_meet_the_targets(matcher):
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
     assert got["statements"] >= 280
     assert got["top"]["precision"] >= 0.83 and got["top"]["recall"] >= 0.91, summary
-    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.86, summary
+    assert got["action"]["precision"] >= 0.90 and got["action"]["recall"] >= 0.82, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
