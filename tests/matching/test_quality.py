@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 287 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 332 statements) is written by the team, never
 copied from dev. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -16,6 +16,9 @@ copied from dev. Each round was scored as unseen before any fix it prompted:
 On fresh text the matcher finds what it should; precision on passing mentions is its weak side.
 A later rule (one bare mention of an action in a longer text is in passing) moved the whole set's
 actions from P 0.866 R 0.881 to P 0.922 R 0.839.
+- round 9 (45 statements, same brief), scored once with the final catalog and rules (rules-2.3):
+  top P 0.806 R 0.926, actions P 0.739 R 0.850 (the stop-8 matcher: top P 0.779 R 0.914, actions
+  P 0.621 R 0.900). It has prompted no change.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -47,9 +50,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 280
+    assert got["statements"] >= 330
     assert got["top"]["precision"] >= 0.83 and got["top"]["recall"] >= 0.91, summary
-    assert got["action"]["precision"] >= 0.90 and got["action"]["recall"] >= 0.82, summary
+    assert got["action"]["precision"] >= 0.89 and got["action"]["recall"] >= 0.82, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
