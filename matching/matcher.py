@@ -81,6 +81,8 @@ _LOW = 0x20000
 # sustainable, and peaceful future" holds no "sustainable peace"), unless the cue writes it too.
 _BREAK = re.compile(r"[,;:()\[\]\u2013\u2014|]")
 _UNKNOWN = "\x01\x01"  # a content word no cue contains
+# A word of a cue, with the "=" that marks it as to be written so ("human rights =officer").
+_MARKABLE = re.compile(r"(=?)(" + TOKEN_RE.pattern + ")")
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
 SHORT_TEXT = 80  # content words: a note this short that names a commitment is about it
@@ -505,7 +507,7 @@ class Matcher:
         assert index.cache is not None
         out: dict[int, set[str]] = {}
         offset = 0
-        for m in re.finditer(r"(=?)(" + TOKEN_RE.pattern + ")", part):
+        for m in _MARKABLE.finditer(part):
             raw = m.group(2)
             if not (is_acronym(raw) or index.cache[raw]):
                 continue
@@ -933,7 +935,7 @@ class Matcher:
 
 def _marked_words(text: str, lang: str) -> tuple[str, ...]:
     """The inflection-free forms of the words a cue marks "=", in order."""
-    return tuple(light_form(m.group(1), lang) for m in re.finditer("=(" + TOKEN_RE.pattern + ")", text))
+    return tuple(light_form(m.group(2), lang) for m in _MARKABLE.finditer(text) if m.group(1))
 
 
 def _overlaps(a: _Hit, b: _Hit) -> bool:
