@@ -92,7 +92,6 @@ _DETECT_LANGS = {
     for word in set().union(*_DETECT.values())
     if len(langs := [lang for lang in LANGS if word in _DETECT[lang]]) == 1
 }
-_WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=3)
@@ -262,8 +261,12 @@ def phrase_keys(phrase: str, lang: str, cache: StemCache | None = None) -> list[
 
 
 def language_votes(text: str) -> dict[str, int]:
-    """How many frequent function words of each language the text holds."""
-    counts = Counter(_WORD_RE.findall(text.lower()))  # counted in C
+    """How many frequent function words of each language the text holds.
+
+    Words are split at white space only: a function word glued to punctuation ("(the") goes
+    uncounted, which costs a vote or two per page and halves the time of a regex tokeniser.
+    """
+    counts = Counter(text.lower().split())  # counted in C
     votes = dict.fromkeys(LANGS, 0)
     for word in counts.keys() & _DETECT_LANGS.keys():
         votes[_DETECT_LANGS[word]] += counts[word]
