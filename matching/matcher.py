@@ -46,7 +46,7 @@ import bisect
 import gc
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from itertools import accumulate, compress, pairwise
 from typing import Any
@@ -461,8 +461,13 @@ class Matcher:
             )
             if len(atoms) == 1:
                 index.single[atoms[0]].append(rec)
-            else:
-                index.multi[atoms[0]].append(rec)
+        # A proximity cue is looked at only when the text holds its anchor: the part that the
+        # fewest cues share ("digital space" rather than "human rights", which every rights text
+        # holds), so that most texts never look at most proximity cues.
+        shared = Counter(a for cue in index.cues for a in set(cue.atoms))
+        for rec, cue in enumerate(index.cues):
+            if len(cue.atoms) > 1:
+                index.multi[min(cue.atoms, key=shared.__getitem__)].append(rec)
         for words, _ in _BIOGRAPHY_PHRASES.get(lang, ()):
             for word in words.split():
                 keys = tuple(phrase_keys(word, lang, index.cache))
