@@ -53,6 +53,17 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """Words a text must hold somewhere (title or body, any language) before an entry that names
+    this frame can be referenced: a commitment defined as "grounded in human rights" is not
+    referenced by a climate or trade story that never speaks of rights."""
+
+    name: str
+    title: str
+    words: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     parent: str | None
@@ -69,6 +80,7 @@ class Entry:
     related: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     threshold: float | None = None
+    frame: str | None = None  # the name of a ``Frame`` the text must hold, if any
     # Other owners (entry ids, or 'theme:<name>') this entry shares cues with on purpose, and why.
     shared_with: dict[str, str] = field(default_factory=dict)
 
@@ -78,6 +90,7 @@ class Catalog:
     entries: dict[str, Entry]
     digest: str
     themes: dict[str, Theme] = field(default_factory=dict)
+    frames: dict[str, Frame] = field(default_factory=dict)
     default_threshold: float = 4.0
     level_thresholds: dict[str, float] = field(default_factory=dict)
 
@@ -164,6 +177,13 @@ def _parse_shared(raw: Any, owner: str) -> dict[str, str]:
     return out
 
 
+def _parse_frame(name: str, raw: Any) -> Frame:
+    words = (raw or {}).get("words") if isinstance(raw, dict) else None
+    if not isinstance(words, dict) or any(lang not in words or not words[lang] for lang in LANGS):
+        raise CatalogError(f"frame {name!r} needs words in every language ({', '.join(LANGS)})")
+    return Frame(name, str(raw.get("title", name)), {lang: tuple(map(str, words[lang])) for lang in LANGS})
+
+
 def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise CatalogError("catalog needs a top-level 'entries:' list")
@@ -179,6 +199,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             negatives=_parse_negatives(raw.get("negatives"), owner),
             shared_with=_parse_shared(raw.get("shared_with"), owner),
         )
+    frames = {str(name): _parse_frame(str(name), raw) for name, raw in (data.get("frames") or {}).items()}
     entries: dict[str, Entry] = {}
     for raw in data["entries"]:
         cid = str(raw.get("id", ""))
@@ -198,6 +219,9 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
                 cues[lang] += [c.text for c in themes[name].cues if c.lang == lang]
                 negatives[lang] += themes[name].negatives.get(lang, [])
         threshold = raw.get("threshold")
+        frame = raw.get("frame")
+        if frame is not None and frame not in frames:
+            raise CatalogError(f"{cid}: unknown frame {frame!r}")
         entries[cid] = Entry(
             id=cid,
             parent=raw.get("parent"),
@@ -214,6 +238,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             related=tuple(str(r) for r in raw.get("related") or []),
             requires=tuple(str(r) for r in raw.get("requires") or []),
             threshold=float(threshold) if threshold is not None else None,
+            frame=frame,
             shared_with=_parse_shared(raw.get("shared_with"), cid),
         )
     for entry in entries.values():
@@ -233,6 +258,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
         entries=entries,
         digest=digest,
         themes=themes,
+        frames=frames,
         default_threshold=float(defaults.get("threshold", 4.0)),
         level_thresholds={k: float(v) for k, v in (defaults.get("level_thresholds") or {}).items()},
     )

@@ -390,6 +390,15 @@ class Matcher:
         self.min_score = min_score  # overrides every entry's threshold when set (evaluation sweeps)
         self.dominance = dominance
         self._index = {lang: self._build(lang) for lang in LANGS}
+        # A frame's words in any language: a page may quote another language, and it is the
+        # text's subject, not its language, that a frame asks about.
+        self._frames = {
+            name: re.compile(
+                r"\b(?:" + "|".join(re.escape(w) for lang in LANGS for w in frame.words[lang]) + r")\b",
+                re.IGNORECASE,
+            )
+            for name, frame in catalog.frames.items()
+        }
         # The index is built once and lives as long as the process; moving it out of the cyclic
         # collector's sight keeps every later collection from walking it (with a 100x catalog the
         # collector otherwise costs more than the matching itself).
@@ -737,6 +746,7 @@ class Matcher:
         scores: dict[str, _Evidence] = {}
         items = _digest_items(text, bounds, title)
         length_factor = _length_factor(words, self.reference_length)
+        framed: dict[str, bool] = {}  # frame name -> whether the title or text holds its words
         for cid, groups in by_entry.items():
             entry = self.catalog.get(cid)
             if entry is None:
@@ -746,6 +756,12 @@ class Matcher:
             # Most entries touched by a text have a word or two: no score of theirs can reach it.
             if bounds_of[cid] < min(threshold, STRONG):
                 continue
+            if entry.frame is not None:  # a climate story that never speaks of rights is no reference
+                if entry.frame not in framed:
+                    found = self._frames[entry.frame]
+                    framed[entry.frame] = bool(found.search(text) or found.search(title or ""))
+                if not framed[entry.frame]:
+                    continue
             ev = self._score(entry, groups)
             if items is not None:  # a digest: the evidence must be found within one item
                 ev = replace(ev, score=min(ev.score, self._item_score(entry, groups, items)))

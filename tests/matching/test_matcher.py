@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching import Matcher, load_catalog
-from matching.catalog import parse_catalog
+from matching.catalog import CatalogError, parse_catalog
 from matching.matcher import SOURCE_DAMPING, TITLE_WEIGHT, WEAK_SUPPORT
 from matching.normalize import StemCache, english_spelling, light_form
 
@@ -112,7 +112,7 @@ def test_a_passing_word_is_not_a_reference(matcher):
 # Small catalogs built in the test, so each rule is seen on its own.
 
 
-def small_catalog(entries: list[dict], themes: dict | None = None):
+def small_catalog(entries: list[dict], themes: dict | None = None, frames: dict | None = None):
     families = [
         {"id": f, "title": f"The {f} family document", "cues": {"en": [f"{f} document"]}} for f in FAMILIES
     ]
@@ -120,6 +120,7 @@ def small_catalog(entries: list[dict], themes: dict | None = None):
         {
             "defaults": {"level_thresholds": {"top": 5, "action": 4}},
             "themes": themes or {},
+            "frames": frames or {},
             "entries": families + entries,
         }
     )
@@ -589,3 +590,73 @@ def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
     assert "c2a.7.2" not in ids(m.match(remplissage + " Il cite les données personnelles.", lang="fr"))
     relleno = " ".join(f"La frase número {n} no dice nada en particular sobre el asunto." for n in range(20))
     assert "c2a.7.2" not in ids(m.match(relleno + " Menciona los datos personales.", lang="es"))
+
+
+def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
+    """An entry defined as rights-based is not referenced by a text that never speaks of rights."""
+    entry = {
+        "id": "hr75.4",
+        "parent": "hr75",
+        "title": "Climate action grounded in human rights",
+        "frame": "rights",
+        "cues": {
+            "en": {"s": ["climate change"]},
+            "fr": {"s": ["changements climatiques"]},
+            "es": {"s": ["cambio climático"]},
+        },
+    }
+    frames = {"rights": {"words": {"en": ["rights"], "fr": ["droits"], "es": ["derechos"]}}}
+    m = Matcher(small_catalog([entry], frames=frames))
+    assert m.match("Climate change is raising sea levels faster than forecast.", lang="en") == []
+    assert ids(m.match("Climate change threatens the rights of island peoples.", lang="en")) == {"hr75.4"}
+    # the frame may be in the title, and in any language the page quotes
+    assert ids(m.match("Climate change is raising sea levels.", lang="en", title="Rights at risk")) == {
+        "hr75.4"
+    }
+    assert m.match("Les changements climatiques accélèrent la fonte des glaciers.", lang="fr") == []
+    assert ids(m.match("Les changements climatiques menacent les droits des peuples.", lang="fr")) == {
+        "hr75.4"
+    }
+    assert m.match("El cambio climático acelera el deshielo de los glaciares.", lang="es") == []
+    assert ids(m.match("El cambio climático amenaza los derechos de los pueblos.", lang="es")) == {"hr75.4"}
+    # a frame the catalog does not define is refused when the catalog is read
+    with pytest.raises(CatalogError, match="unknown frame"):
+        small_catalog([{**entry, "frame": "missing"}], frames=frames)
+
+
+# Each text makes a reference without the negative cues: it repeats the look-alike word enough.
+@pytest.mark.parametrize(
+    ("text", "lang", "absent"),
+    [
+        (
+            "The data migration began in May. The data migration of payroll came next. A cloud migration of "
+            "the servers followed, and the data migration of archives ended the year. The last data "
+            "migration closed the project.",
+            "en",
+            "ngo.7",
+        ),
+        (
+            "La migration des données a commencé en mai. La migration des données de paie a suivi. La "
+            "migration vers le cloud des serveurs a suivi, et la migration des données des archives a clos "
+            "l'année. La dernière migration des données a clos le projet.",
+            "fr",
+            "ngo.7",
+        ),
+        (
+            "La migración de datos empezó en mayo. La migración de datos de la nómina siguió. La migración "
+            "a la nube de los servidores vino después, y la migración de datos de los archivos cerró el año. "
+            "La última migración de datos cerró el proyecto.",
+            "es",
+            "ngo.7",
+        ),
+        (
+            "Le Tribunal d'appel a ouvert sa session. Le Tribunal d'appel a entendu des recours. Le Tribunal "
+            "du contentieux administratif a statué, et le Tribunal d'appel a confirmé deux jugements.",
+            "fr",
+            "hr75.5",
+        ),
+    ],
+)
+def test_look_alike_courts_and_migrations_are_vetoed(matcher, text, lang, absent):
+    """The UN's staff courts judge employment disputes; IT departments migrate data."""
+    assert absent not in ids(matcher.match(text, lang=lang))
