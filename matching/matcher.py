@@ -191,6 +191,22 @@ _DIGEST = re.compile(
     r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b",
     re.IGNORECASE,
 )
+# The UN's administrative texts (budget committees, appointments, mandate renewals, programmes of
+# work, meeting calendars) name themes as the labels of the work they organise, not as their
+# subject: "the protection of civilians component of the mission" in a budget story, "peace
+# processes" in an appointment. Recognised by the title; in one, only what the title names counts.
+# A mandate renewal is not among them: renewing a mission's or a rapporteur's mandate is a decision
+# on its substance.
+_ADMINISTRATIVE = re.compile(
+    r"\bFifth Committee\b|\bCinquième Commission\b|\bQuinta Comisión\b"
+    r"|\bprogramme budget\b|\bprojet de budget-programme\b|\bpresupuesto por programas\b"
+    r"|\bfinancing of\b|\bfinancement des\b|\bfinanciación de"
+    r"|\bappoints?\b|\bappointment\b|\bnomme\b|\bnomination\b|\bnombra\b|\bnombramiento\b|\bdesigna\b"
+    r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
+    r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
+    r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b",
+    re.IGNORECASE,
+)
 DIGEST_OPENING = 300  # characters of the text, after the title, where a digest says what it is
 _PARAGRAPH = re.compile(r"\n\s*")  # a line break: a digest's items are its paragraphs
 
@@ -745,6 +761,7 @@ class Matcher:
         by_entry, bounds_of = self._per_entry(_drop_nested(hits, self._index))
         scores: dict[str, _Evidence] = {}
         items = _digest_items(text, bounds, title)
+        administrative = bool(title and _ADMINISTRATIVE.search(title))
         length_factor = _length_factor(words, self.reference_length)
         framed: dict[str, bool] = {}  # frame name -> whether the title or text holds its words
         for cid, groups in by_entry.items():
@@ -765,6 +782,8 @@ class Matcher:
             ev = self._score(entry, groups)
             if items is not None:  # a digest: the evidence must be found within one item
                 ev = replace(ev, score=min(ev.score, self._item_score(entry, groups, items)))
+            if administrative and not any(g.in_title for g in groups.values()):
+                continue
             if ev.names_it:  # its own strong phrase is enough
                 threshold = min(threshold, STRONG)
             if not ev.sentences or ev.score < threshold or not ev.core:
