@@ -2,8 +2,8 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 332 statements) is written by the team, never
-copied from dev. Each round was scored as unseen before any fix it prompted:
+The held-out set (tests/matching/heldout.jsonl, 512 statements) is written by the team, never
+copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
 - round 7 (48 statements in the genres of the scraped sources, a quarter of them hard negatives),
@@ -19,6 +19,13 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
 - round 9 (45 statements, same brief), scored once with the final catalog and rules (rules-2.3):
   top P 0.806 R 0.926, actions P 0.739 R 0.850 (the stop-8 matcher: top P 0.779 R 0.914, actions
   P 0.621 R 0.900). It has prompted no change.
+- rounds 10 and 11 (60 statements each, EN/FR/ES, about 25 hard negatives each, written blind),
+  scored first with rules-2.3: round 10 top P 0.704 R 0.960, actions P 0.759 R 0.932; round 11
+  top P 0.676 R 0.921, actions P 0.733 R 0.805. They prompted rules-2.4 (frames, administrative
+  texts, look-alike vetoes): round 10 top P 0.772 R 0.960, round 11 top P 0.736 R 0.921.
+  A second writer labelled both rounds again without seeing the labels: agreement micro F1 0.949.
+- round 12 (60 statements, same brief), scored once with rules-2.4: top P 0.746 R 0.854, actions
+  P 0.698 R 0.732 (rules-2.3: top P 0.688 R 0.854, actions P 0.682 R 0.732). No change since.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -50,9 +57,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 330
-    assert got["top"]["precision"] >= 0.83 and got["top"]["recall"] >= 0.91, summary
-    assert got["action"]["precision"] >= 0.89 and got["action"]["recall"] >= 0.82, summary
+    assert got["statements"] >= 512
+    assert got["top"]["precision"] >= 0.81 and got["top"]["recall"] >= 0.90, summary
+    assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.82, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
