@@ -191,12 +191,11 @@ _DIGEST = re.compile(
     r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b",
     re.IGNORECASE,
 )
-# The UN's administrative texts (budget committees, appointments, mandate renewals, programmes of
-# work, meeting calendars) name themes as the labels of the work they organise, not as their
-# subject: "the protection of civilians component of the mission" in a budget story, "peace
-# processes" in an appointment. Recognised by the title; in one, only what the title names counts.
-# A mandate renewal is not among them: renewing a mission's or a rapporteur's mandate is a decision
-# on its substance.
+# The UN's administrative texts (budget committees, appointments, programmes of work, meeting
+# calendars) name themes as the labels of the work they organise, not as their subject: "the
+# protection of civilians component of the mission" in a budget story, "peace processes" in an
+# appointment. Recognised by the title; in one, only what the title names counts. Mandate renewals
+# are not among them: renewing a mission's or a rapporteur's mandate is a decision on substance.
 _ADMINISTRATIVE = re.compile(
     r"\bFifth Committee\b|\bCinquième Commission\b|\bQuinta Comisión\b"
     r"|\bprogramme budget\b|\bprojet de budget-programme\b|\bpresupuesto por programas\b"
@@ -779,11 +778,11 @@ class Matcher:
                     framed[entry.frame] = bool(found.search(text) or found.search(title or ""))
                 if not framed[entry.frame]:
                     continue
+            if administrative and not any(g.in_title for g in groups.values()):
+                continue
             ev = self._score(entry, groups)
             if items is not None:  # a digest: the evidence must be found within one item
                 ev = replace(ev, score=min(ev.score, self._item_score(entry, groups, items)))
-            if administrative and not any(g.in_title for g in groups.values()):
-                continue
             if ev.names_it:  # its own strong phrase is enough
                 threshold = min(threshold, STRONG)
             if not ev.sentences or ev.score < threshold or not ev.core:
