@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 512 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 572 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -25,7 +25,11 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   texts, look-alike vetoes): round 10 top P 0.772 R 0.960, round 11 top P 0.736 R 0.921.
   A second writer labelled both rounds again without seeing the labels: agreement micro F1 0.949.
 - round 12 (60 statements, same brief), scored once with rules-2.4: top P 0.746 R 0.854, actions
-  P 0.698 R 0.732 (rules-2.3: top P 0.688 R 0.854, actions P 0.682 R 0.732). No change since.
+  P 0.698 R 0.732 (rules-2.3: top P 0.688 R 0.854, actions P 0.682 R 0.732).
+- Four team members then went over the false references of all 512 (rules-2.5: 37 cue and negative
+  changes, a rights frame for c2a.5); round 13 (60 statements, same brief, written blind meanwhile),
+  scored once: rules-2.5 top P 0.758 R 0.929, actions P 0.667 R 0.833 (rules-2.4: 0.730 / 0.939,
+  0.667 / 0.833; rules-2.3: 0.681 / 0.939, 0.667 / 0.833). It prompted one change (c2a.7 framed).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -57,8 +61,8 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 512
-    assert got["top"]["precision"] >= 0.81 and got["top"]["recall"] >= 0.90, summary
+    assert got["statements"] >= 572
+    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.90, summary
     assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.82, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
