@@ -67,7 +67,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.5"
+MATCHER_VERSION = "rules-2.6"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -86,6 +86,7 @@ _MARKABLE = re.compile(r"(=?)(" + TOKEN_RE.pattern + ")")
 PROXIMITY_WINDOW = 10  # content words between the parts of a proximity cue
 REFERENCE_LENGTH = 400  # content words below which the threshold is not raised
 SHORT_TEXT = 80  # content words: a note this short that names a commitment is about it
+LIST_COMMAS = 3  # a sentence with this many commas is a list ("AI, mass surveillance, shutdowns, ...")
 MAX_EVIDENCE = 600  # characters of evidence kept around the cue
 SOURCE_DAMPING = 0.5  # weight of evidence from an entry's other sources (own cues, themes)
 TITLE_WEIGHT = 2.0  # a cue in the page title counts this many times one in the text
@@ -233,12 +234,16 @@ def sentence_bounds(text: str) -> list[int]:
     return [0, *(m.end() for m in _SENTENCE_END.finditer(text))]
 
 
+def sentence_span(text: str, bounds: list[int], i: int) -> tuple[int, int]:
+    """Character range of sentence ``i`` of ``text`` (``bounds`` from ``sentence_bounds``)."""
+    return bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text)
+
+
 def sentence_around(text: str, start: int, end: int, bounds: list[int] | None = None) -> tuple[str, int]:
     """The sentence of ``text`` that contains [start, end), and its offset in ``text``."""
     bounds = bounds if bounds is not None else sentence_bounds(text)
     i = max(0, bisect.bisect_right(bounds, start) - 1)
-    left = bounds[i]
-    right = bounds[i + 1] if i + 1 < len(bounds) else len(text)
+    left, right = sentence_span(text, bounds, i)
     right = max(right, end)
     while left < start and text[left].isspace():
         left += 1
@@ -653,8 +658,7 @@ class Matcher:
             """Character range of the sentence holding content word ``pos`` (a title is one)."""
             if title:
                 return (0, len(text))
-            i = bisect.bisect_right(bounds, found.start(pos)) - 1
-            return (bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text))
+            return sentence_span(text, bounds, bisect.bisect_right(bounds, found.start(pos)) - 1)
 
         def written(a: int, wanted: tuple[tuple[int, frozenset[str]], ...]) -> list[tuple[int, int]]:
             got = filtered.get((a, wanted))
@@ -793,6 +797,8 @@ class Matcher:
                 continue
             if entry.level == "action" and ev.score <= STRONG and words >= SHORT_TEXT:
                 continue  # one bare mention of an action in a longer text is in passing
+            if entry.level == "action" and words >= SHORT_TEXT and _listed_once(text, bounds, groups):
+                continue  # named once, as one item of a list, in a longer text
             scores[cid] = ev
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
         # An entry's own strong phrase names the commitment itself and is never pushed out.
@@ -1018,11 +1024,7 @@ def _biography(text: str, bounds: list[int], career: list[int]) -> set[int]:
     phrase of a curriculum vitae, and those after it in its paragraph that open on the person
     ("She also taught international law" goes on with the career without saying so again)."""
     candidates = {bisect.bisect_right(bounds, at) - 1 for at in career}
-    marked = sorted(
-        i
-        for i in candidates
-        if _BIOGRAPHY.search(text, bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text))
-    )
+    marked = sorted(i for i in candidates if _BIOGRAPHY.search(text, *sentence_span(text, bounds, i)))
     quiet: set[int] = set()
     for i in marked:
         if i in quiet:
@@ -1035,6 +1037,20 @@ def _biography(text: str, bounds: list[int], career: list[int]) -> set[int]:
             quiet.add(j)
             j += 1
     return quiet
+
+
+def _listed_once(text: str, bounds: list[int], groups: dict[_Key, _Group]) -> bool:
+    """Whether all the evidence (none of it in the title) lies in one sentence that is a list.
+
+    "Artificial intelligence, mass surveillance, internet shutdowns and disinformation threaten
+    rights" lists threats: it does not make the text about the privacy action. An action the text
+    is about comes back, or has a sentence of its own, or is in the title.
+    """
+    sentences = {h.sentence for g in groups.values() for h in g.hits}
+    if len(sentences) != 1 or any(g.in_title for g in groups.values()):
+        return False
+    (i,) = sentences
+    return text.count(",", *sentence_span(text, bounds, i)) >= LIST_COMMAS
 
 
 def _digest_items(text: str, bounds: list[int], title: str | None) -> list[int] | None:

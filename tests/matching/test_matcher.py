@@ -696,3 +696,54 @@ def test_an_administrative_text_references_only_what_its_title_names(matcher, ti
     if lang == "en":
         named = "Fifth Committee reviews the protection of civilians budget of the mission"
         assert "c2a.2" in ids(matcher.match(text, lang=lang, title=named))
+
+
+@pytest.mark.parametrize(
+    ("lang", "filler", "listed", "own_sentence"),
+    [
+        (
+            "en",
+            "Sentence number {n} says nothing in particular about anything.",
+            "Artificial intelligence, mass surveillance that erodes privacy, internet shutdowns, and "
+            "disinformation threaten rights.",
+            "Mass surveillance erodes privacy and must be curbed by law.",
+        ),
+        (
+            "fr",
+            "La phrase numéro {n} ne dit rien de particulier sur le sujet.",
+            "L'intelligence artificielle, la surveillance de masse qui ruine la vie privée, les coupures "
+            "d'internet, et la désinformation menacent les droits.",
+            "La surveillance de masse ruine la vie privée et doit être encadrée par la loi.",
+        ),
+        (
+            "es",
+            "La frase número {n} no dice nada en particular sobre el asunto.",
+            "La inteligencia artificial, la vigilancia masiva que destruye la privacidad, los cortes de "
+            "internet, y la desinformación amenazan los derechos.",
+            "La vigilancia masiva destruye la privacidad y debe ser regulada por ley.",
+        ),
+    ],
+)
+def test_an_action_named_once_in_a_list_is_in_passing(lang, filler, listed, own_sentence):
+    """One item of a list of threats does not make a longer text about that action."""
+    action = {
+        "id": "c2a.7.2",
+        "parent": "c2a.7",
+        "title": "Data protection and privacy",
+        "cues": {
+            "en": {"s": ["mass surveillance"], "m": ["privacy"]},
+            "fr": {"s": ["surveillance de masse"], "m": ["vie privée"]},
+            "es": {"s": ["vigilancia masiva"], "m": ["privacidad"]},
+        },
+    }
+    domain = {
+        "id": "c2a.7",
+        "parent": "c2a",
+        "title": "New frontiers",
+        "cues": {"en": {"s": ["digital age"]}},
+    }
+    m = Matcher(small_catalog([domain, action]))
+    padding = " ".join(filler.format(n=n) for n in range(20))
+    assert "c2a.7.2" not in ids(m.match(f"{padding} {listed}", lang=lang))
+    assert "c2a.7.2" in ids(m.match(f"{padding} {own_sentence}", lang=lang))
+    assert "c2a.7.2" in ids(m.match(f"{padding} {listed}", lang=lang, title=own_sentence))
