@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 632 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 692 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -34,6 +34,10 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   top P 0.833 R 0.857, actions P 0.714 R 0.854 (rules-2.4: 0.786 / 0.876, 0.700 / 0.854;
   rules-2.3: 0.750 / 0.886, 0.700 / 0.854). It prompted rules-2.6 (an action named once as one item
   of a list is in passing): actions P 0.739 R 0.829 on it, dev actions P 0.955 -> 1.000.
+- Four team members then went over the false action references of all 632 (rules-2.7); round 15
+  (60 statements, same brief, written blind meanwhile), scored once: rules-2.7 top P 0.798
+  R 0.893, actions P 0.900 R 0.844 (rules-2.6: 0.773 / 0.893, 0.794 / 0.844; rules-2.3: 0.652 /
+  0.893, 0.778 / 0.875).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -65,9 +69,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 632
-    assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.90, summary
-    assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.80, summary
+    assert got["statements"] >= 692
+    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.90, summary
+    assert got["action"]["precision"] >= 0.92 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
