@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 752 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 812 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -42,6 +42,11 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   (60 statements, same brief, written blind meanwhile), scored once: rules-2.8 top P 0.798
   R 0.908, actions P 0.933 R 0.778 (rules-2.7: 0.774 / 0.908, 0.933 / 0.778; rules-2.6: 0.760 /
   0.908, 0.800 / 0.778; rules-2.3: 0.658 / 0.908, 0.778 / 0.778). It has prompted no change.
+- A fourth pass over all 752 (rules-2.9); round 17 (60 statements, same brief, written blind
+  meanwhile), scored once: rules-2.9 top P 0.808 R 0.875, actions P 0.742 R 0.742 (rules-2.8:
+  0.811 / 0.896, 0.742 / 0.742; rules-2.7: 0.791 / 0.906; rules-2.3: 0.652 / 0.917, 0.639 /
+  0.742). The pass's hr75.6 change lost two true references there and removed none, so it was
+  reverted (rules-2.10, which gives rules-2.8's references on round 17 and on dev).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -73,9 +78,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 752
-    assert got["top"]["precision"] >= 0.89 and got["top"]["recall"] >= 0.90, summary
-    assert got["action"]["precision"] >= 0.92 and got["action"]["recall"] >= 0.81, summary
+    assert got["statements"] >= 812
+    assert got["top"]["precision"] >= 0.91 and got["top"]["recall"] >= 0.90, summary
+    assert got["action"]["precision"] >= 0.91 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
