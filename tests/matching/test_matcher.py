@@ -112,6 +112,17 @@ def test_a_passing_word_is_not_a_reference(matcher):
 # Small catalogs built in the test, so each rule is seen on its own.
 
 
+def catalog_entry(cid: str, title: str, cues: dict | None = None, **more) -> dict:
+    """A catalog entry for a rule test: its parent follows from its id, its cues are spelled out."""
+    return {
+        "id": cid,
+        "parent": cid.rsplit(".", 1)[0],
+        "title": title,
+        **({"cues": cues} if cues else {}),
+        **more,
+    }
+
+
 def small_catalog(entries: list[dict], themes: dict | None = None, frames: dict | None = None):
     families = [
         {"id": f, "title": f"The {f} family document", "cues": {"en": [f"{f} document"]}} for f in FAMILIES
@@ -155,12 +166,11 @@ def test_light_form_keeps_derivation_apart(word, lang, other):
 def test_one_word_cue_needs_the_word_not_just_its_stem():
     catalog = small_catalog(
         [
-            {
-                "id": "c2a.7",
-                "parent": "c2a",
-                "title": "Digital rights and encryption",
-                "cues": {"en": {"s": ["encryption"]}, "fr": {"s": ["chiffrement"]}, "es": {"s": ["cifrado"]}},
-            }
+            catalog_entry(
+                "c2a.7",
+                "Digital rights and encryption",
+                {"en": {"s": ["encryption"]}, "fr": {"s": ["chiffrement"]}, "es": {"s": ["cifrado"]}},
+            )
         ]
     )
     m = Matcher(catalog)
@@ -178,12 +188,7 @@ def test_evidence_from_several_sources_is_damped():
         "a": {"title": "First theme of the test", "cues": {"en": {"s": ["alpha phrase"]}}},
         "b": {"title": "Second theme of the test", "cues": {"en": {"s": ["beta phrase"]}}},
     }
-    entry = {
-        "id": "ngo.1",
-        "parent": "ngo",
-        "title": "An entry on two themes",
-        "themes": {"a": 1.0, "b": 1.0},
-    }
+    entry = catalog_entry("ngo.1", "An entry on two themes", themes={"a": 1.0, "b": 1.0})
     m = Matcher(small_catalog([entry], themes))
     one = m.match("The alpha phrase was heard.", lang="en")
     both = m.match("The alpha phrase was heard. The beta phrase was heard.", lang="en")
@@ -195,13 +200,9 @@ def test_context_themes_support_but_never_make_a_reference():
     themes = {
         "war": {"title": "Armed conflict as context", "cues": {"en": {"s": ["armed conflict"]}}},
     }
-    entry = {
-        "id": "ngo.3",
-        "parent": "ngo",
-        "title": "Preventing mass atrocities",
-        "themes": {"war": 0.5},
-        "cues": {"en": {"m": ["atrocities"]}},
-    }
+    entry = catalog_entry(
+        "ngo.3", "Preventing mass atrocities", {"en": {"m": ["atrocities"]}}, themes={"war": 0.5}
+    )
     m = Matcher(small_catalog([entry], themes))
     war_only = "The armed conflict goes on. Another armed conflict began. Armed conflict everywhere."
     assert m.match(war_only, lang="en") == []
@@ -210,12 +211,7 @@ def test_context_themes_support_but_never_make_a_reference():
 
 
 def test_a_cue_in_the_title_counts_double():
-    entry = {
-        "id": "ngo.8",
-        "parent": "ngo",
-        "title": "End the death penalty",
-        "cues": {"en": {"s": ["executions"]}},
-    }
+    entry = catalog_entry("ngo.8", "End the death penalty", {"en": {"s": ["executions"]}})
     m = Matcher(small_catalog([entry]))
     text = "Executions rose. Executions were reported in two more countries."
     plain = m.match(text, lang="en")[0].score
@@ -239,12 +235,11 @@ def test_stopwords_do_not_turn_phrases_into_single_words(matcher):
 
 
 def test_weak_cues_alone_never_make_a_reference():
-    entry = {
-        "id": "c2a.6",
-        "parent": "c2a",
-        "title": "Multilateral human rights action",
-        "cues": {"en": {"w": ["General Assembly", "Member States"], "m": ["multilateralism"]}},
-    }
+    entry = catalog_entry(
+        "c2a.6",
+        "Multilateral human rights action",
+        {"en": {"w": ["General Assembly", "Member States"], "m": ["multilateralism"]}},
+    )
     m = Matcher(small_catalog([entry]))
     weak = (
         "The General Assembly met. Member States spoke. The General Assembly adjourned. Member States left."
@@ -255,14 +250,9 @@ def test_weak_cues_alone_never_make_a_reference():
 
 def test_one_strong_phrase_of_its_own_is_enough_in_a_longer_text():
     """ "The universal abolition of the death penalty" names the commitment, even in passing."""
-    entry = {
-        "id": "ngo.8",
-        "parent": "ngo",
-        "title": "End the death penalty",
-        "cues": {"en": {"s": ["death penalty"]}},
-    }
+    entry = catalog_entry("ngo.8", "End the death penalty", {"en": {"s": ["death penalty"]}})
     theme = {"civic": {"title": "A theme for this test", "cues": {"en": {"s": ["shared phrase"]}}}}
-    other = {"id": "ngo.5", "parent": "ngo", "title": "A second entry on a theme", "themes": {"civic": 1.0}}
+    other = catalog_entry("ngo.5", "A second entry on a theme", themes={"civic": 1.0})
     m = Matcher(small_catalog([entry, other], theme))
     filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
     found = ids(m.match(filler + " They also called for the abolition of the death penalty.", lang="en"))
@@ -274,16 +264,15 @@ def test_one_strong_phrase_of_its_own_is_enough_in_a_longer_text():
 def test_words_marked_exact_and_plural_proximity_parts_need_their_word():
     catalog = small_catalog(
         [
-            {
-                "id": "c2a.2",
-                "parent": "c2a",
-                "title": "Human rights officers in country teams",
-                "cues": {
+            catalog_entry(
+                "c2a.2",
+                "Human rights officers in country teams",
+                {
                     "en": {"s": ["human rights =officer ~ country team", "executions ~ carried out"]},
                     "fr": {"s": ["conseillère ~ droits de l'homme ~ équipe de pays"]},
                     "es": {"s": ["asesora ~ derechos humanos ~ equipo de país"]},
                 },
-            }
+            )
         ]
     )
     m = Matcher(catalog)
@@ -302,16 +291,15 @@ def test_words_marked_exact_and_plural_proximity_parts_need_their_word():
 def test_proximity_cues_stay_within_one_sentence():
     catalog = small_catalog(
         [
-            {
-                "id": "c2a.2",
-                "parent": "c2a",
-                "title": "Security Council and civilians",
-                "cues": {
+            catalog_entry(
+                "c2a.2",
+                "Security Council and civilians",
+                {
                     "en": {"s": ["Security Council ~ civilians"]},
                     "fr": {"s": ["Conseil de sécurité ~ civils"]},
                     "es": {"s": ["Consejo de Seguridad ~ civiles"]},
                 },
-            }
+            )
         ]
     )
     m = Matcher(catalog)
@@ -323,16 +311,15 @@ def test_proximity_cues_stay_within_one_sentence():
 def test_a_phrase_does_not_run_across_punctuation():
     catalog = small_catalog(
         [
-            {
-                "id": "hr75.2",
-                "parent": "hr75",
-                "title": "Sustainable peace and protection from sexual violence",
-                "cues": {
+            catalog_entry(
+                "hr75.2",
+                "Sustainable peace and protection from sexual violence",
+                {
                     "en": {"s": ["sustainable peace", "women, peace and security"]},
                     "fr": {"s": ["violence sexuelle"]},
                     "es": {"s": ["violencia sexual"]},
                 },
-            }
+            )
         ]
     )
     m = Matcher(catalog)
@@ -352,16 +339,15 @@ def test_weak_cues_raise_other_evidence_three_times_at_most():
         "fr": ["conflit", "guerre", "militaires", "civils", "combats"],
         "es": ["conflicto", "guerra", "militares", "civiles", "combates"],
     }
-    entry = {
-        "id": "c2a.2",
-        "parent": "c2a",
-        "title": "Rights in times of crisis",
-        "cues": {
+    entry = catalog_entry(
+        "c2a.2",
+        "Rights in times of crisis",
+        {
             "en": {"m": ["escalation of violence"], "w": weak["en"]},
             "fr": {"m": ["escalade de la violence"], "w": weak["fr"]},
             "es": {"m": ["escalada de la violencia"], "w": weak["es"]},
         },
-    }
+    )
     m = Matcher(small_catalog([entry]))
     texts = {
         "en": "They warned of an escalation of violence. Conflict, war, military, civilians, fighting.",
@@ -373,16 +359,15 @@ def test_weak_cues_raise_other_evidence_three_times_at_most():
         assert m.match(text, lang=lang)[0].score == WEAK_SUPPORT * 2.0
 
 
-PEACEBUILDING = {
-    "id": "hr75.2",
-    "parent": "hr75",
-    "title": "Human rights at the centre of peacebuilding",
-    "cues": {
+PEACEBUILDING = catalog_entry(
+    "hr75.2",
+    "Human rights at the centre of peacebuilding",
+    {
         "en": {"s": ["peacebuilding"]},
         "fr": {"s": ["consolidation de la paix"]},
         "es": {"s": ["consolidación de la paz"]},
     },
-}
+)
 APPOINTMENTS = {
     "en": (
         "The Secretary-General today announced the appointment of Ms. Ana Ruiz of Chile as his "
@@ -424,16 +409,15 @@ def test_a_biography_counts_for_nothing(lang):
     assert {x.commitment for x in m.match(f"{notice}\n{own_words}", lang=lang)} == {"hr75.2"}
 
 
-CIVIC = {
-    "id": "hr75.1",
-    "parent": "hr75",
-    "title": "Civic space",
-    "cues": {
+CIVIC = catalog_entry(
+    "hr75.1",
+    "Civic space",
+    {
         "en": {"m": ["human rights defenders", "press freedom", "peaceful protest"]},
         "fr": {"m": ["défenseurs des droits humains", "liberté de la presse", "manifestation pacifique"]},
         "es": {"m": ["defensores de derechos humanos", "libertad de prensa", "protesta pacífica"]},
     },
-}
+)
 DIGESTS = {
     "en": (
         "Daily press briefing by the Office of the Spokesperson",
@@ -474,18 +458,17 @@ def test_british_and_american_spellings_meet():
     """A cue written the American way finds a page written the British way, and the reverse."""
     catalog = small_catalog(
         [
-            {
-                "id": "ngo.5",
-                "parent": "ngo",
-                "title": "Civil society organizations",
-                "cues": {
+            catalog_entry(
+                "ngo.5",
+                "Civil society organizations",
+                {
                     "en": {
                         "s": ["criminalization of civil society organizations", "labour rights defenders"]
                     },
                     "fr": {"s": ["criminalisation des organisations"]},
                     "es": {"s": ["criminalización de organizaciones"]},
                 },
-            }
+            )
         ]
     )
     matcher = Matcher(catalog)
@@ -528,26 +511,24 @@ def test_a_marked_word_keeps_its_mark_when_another_entry_lists_the_phrase_unmark
     """The same stems with and without "=" are two cues: the unmarked one must not erase the mark."""
     catalog = small_catalog(
         [
-            {
-                "id": "c2a.4",
-                "parent": "c2a",
-                "title": "Defenders and the defence of rights",
-                "cues": {
+            catalog_entry(
+                "c2a.4",
+                "Defenders and the defence of rights",
+                {
                     "en": {"s": ["defence of rights"]},
                     "fr": {"s": ["défenseuses des droits"]},
                     "es": {"s": ["defensa de derechos"]},
                 },
-            },
-            {
-                "id": "c2a.3",
-                "parent": "c2a",
-                "title": "Women human rights defenders",
-                "cues": {
+            ),
+            catalog_entry(
+                "c2a.3",
+                "Women human rights defenders",
+                {
                     "en": {"s": ["women =defenders"]},
                     "fr": {"s": ["=défenseuses des droits"]},
                     "es": {"s": ["=defensoras de derechos"]},
                 },
-            },
+            ),
         ]
     )
     m = Matcher(catalog)
@@ -558,22 +539,16 @@ def test_a_marked_word_keeps_its_mark_when_another_entry_lists_the_phrase_unmark
 
 def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
     """An action named once in a long text, with nothing else on it, is not what the text is about."""
-    action = {
-        "id": "c2a.7.2",
-        "parent": "c2a.7",
-        "title": "Data protection and privacy",
-        "cues": {
+    action = catalog_entry(
+        "c2a.7.2",
+        "Data protection and privacy",
+        {
             "en": {"s": ["personal data"], "m": ["data protection authority"]},
             "fr": {"s": ["données personnelles"]},
             "es": {"s": ["datos personales"]},
         },
-    }
-    domain = {
-        "id": "c2a.7",
-        "parent": "c2a",
-        "title": "New frontiers",
-        "cues": {"en": {"s": ["digital age"]}},
-    }
+    )
+    domain = catalog_entry("c2a.7", "New frontiers", {"en": {"s": ["digital age"]}})
     m = Matcher(small_catalog([domain, action]))
     filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
     passing = filler + " The bill would also make groups hand over personal data on their donors."
@@ -594,17 +569,16 @@ def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
 
 def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
     """An entry defined as rights-based is not referenced by a text that never speaks of rights."""
-    entry = {
-        "id": "hr75.4",
-        "parent": "hr75",
-        "title": "Climate action grounded in human rights",
-        "frame": "rights",
-        "cues": {
+    entry = catalog_entry(
+        "hr75.4",
+        "Climate action grounded in human rights",
+        {
             "en": {"s": ["climate change"]},
             "fr": {"s": ["changements climatiques"]},
             "es": {"s": ["cambio climático"]},
         },
-    }
+        frame="rights",
+    )
     frames = {"rights": {"words": {"en": ["rights"], "fr": ["droits"], "es": ["derechos"]}}}
     m = Matcher(small_catalog([entry], frames=frames))
     assert m.match("Climate change is raising sea levels faster than forecast.", lang="en") == []
@@ -726,22 +700,16 @@ def test_an_administrative_text_references_only_what_its_title_names(matcher, ti
 )
 def test_an_action_named_once_in_a_list_is_in_passing(lang, filler, listed, own_sentence):
     """One item of a list of threats does not make a longer text about that action."""
-    action = {
-        "id": "c2a.7.2",
-        "parent": "c2a.7",
-        "title": "Data protection and privacy",
-        "cues": {
+    action = catalog_entry(
+        "c2a.7.2",
+        "Data protection and privacy",
+        {
             "en": {"s": ["mass surveillance"], "m": ["privacy"]},
             "fr": {"s": ["surveillance de masse"], "m": ["vie privée"]},
             "es": {"s": ["vigilancia masiva"], "m": ["privacidad"]},
         },
-    }
-    domain = {
-        "id": "c2a.7",
-        "parent": "c2a",
-        "title": "New frontiers",
-        "cues": {"en": {"s": ["digital age"]}},
-    }
+    )
+    domain = catalog_entry("c2a.7", "New frontiers", {"en": {"s": ["digital age"]}})
     m = Matcher(small_catalog([domain, action]))
     padding = " ".join(filler.format(n=n) for n in range(20))
     assert "c2a.7.2" not in ids(m.match(f"{padding} {listed}", lang=lang))
