@@ -41,9 +41,7 @@ How it decides, in order:
    title. On statements never seen this rule traded 0.05 of action recall for 0.06 of precision.
    Nor does an action named once as one item of a list (a sentence with ``LIST_COMMAS`` commas).
 5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
-   dropped, unless it returns in several sentences or the text names it with its own strong cue;
-   so is a side theme: under half the strongest, in under a quarter of the sentences, not in the
-   title, and none of its actions referenced.
+   dropped, unless it returns in several sentences or the text names it with its own strong cue.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
    is only ever referenced when the text names the document itself.
 """
@@ -75,7 +73,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.11"
+MATCHER_VERSION = "rules-2.12"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -105,10 +103,6 @@ CONTEXT_FACTOR = 0.5  # themes drawn on at this multiplier or less are context, 
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
 DOMINANCE = 0.3
-# A theme with under this share of the strongest one's evidence, found in under SIDE_SHARE of the
-# sentences and not in the title, is a side theme (``_aside``).
-SIDE_DOMINANCE = 0.5
-SIDE_SHARE = 0.25
 
 # A biography (an appointment notice, a speaker's profile) lists the fields of a person's past
 # posts: "Prior to this appointment, she served as ... in peace operations and humanitarian
@@ -819,14 +813,10 @@ class Matcher:
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
         # An entry's own strong phrase names the commitment itself and is never pushed out.
         top = max((ev.score for cid, ev in scores.items() if self._level(cid) != "family"), default=0.0)
-        backed = {self._parent(cid) for cid in scores}  # themes of which an action is referenced
         scores = {
             cid: ev
             for cid, ev in scores.items()
-            if self._level(cid) != "top"
-            or ev.names_it
-            or ev.sustained
-            or (ev.score >= self.dominance * top and (cid in backed or not _aside(ev, top, len(bounds))))
+            if self._level(cid) != "top" or ev.score >= self.dominance * top or ev.sustained or ev.names_it
         }
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
@@ -935,10 +925,6 @@ class Matcher:
                 item[key].hits.append(hit)
         titled = {key: _Group(g.weight, g.source, [], True) for key, g in groups.items() if g.in_title}
         return max((self._score(entry, {**titled, **item}).score for item in per_item.values()), default=0.0)
-
-    def _parent(self, cid: str) -> str | None:
-        entry = self.catalog.get(cid)
-        return entry.parent if entry is not None and entry.level == "action" else None
 
     def _level(self, cid: str) -> str:
         """'top' ids (domains, messages, priorities) compete for a text's attention."""
@@ -1075,22 +1061,6 @@ def _listed_once(text: str, bounds: list[int], groups: dict[_Key, _Group]) -> bo
         return False
     (i,) = sentences
     return text.count(",", *sentence_span(text, bounds, i)) >= LIST_COMMAS
-
-
-def _aside(ev: _Evidence, top: float, sentences: int) -> bool:
-    """Whether a theme is a side theme of the text: under ``SIDE_DOMINANCE`` of its strongest
-    theme, in under ``SIDE_SHARE`` of its sentences, and not in the title.
-
-    A report on an election crackdown that says in three of its twenty sentences that women
-    candidates were also harassed has made a point about women, not a statement on gender
-    equality. (A theme the text names, returns to with strong cues, or one of whose actions it
-    references is never aside: the caller keeps those.)
-    """
-    return (
-        ev.score < SIDE_DOMINANCE * top
-        and ev.sentences < SIDE_SHARE * sentences
-        and not any(g.in_title for g in ev.groups.values())
-    )
 
 
 def _digest_items(text: str, bounds: list[int], title: str | None) -> list[int] | None:

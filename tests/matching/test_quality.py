@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 932 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 1052 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -49,9 +49,14 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   reverted (rules-2.10, which gives rules-2.8's references on round 17 and on dev).
 - rules-2.11 (a side theme is dropped: under half the strongest theme, in under a quarter of the
   sentences, not in the title, none of its actions referenced) was chosen on the 812 before rounds
-  18 and 19 (60 statements each, same brief, written blind) were scored once: together rules-2.11
-  top P 0.874 R 0.772, actions P 0.780 R 0.765 (rules-2.10: 0.852 / 0.782, same actions;
-  rules-2.3: 0.815 / 0.811, 0.746 / 0.863); round 18 alone 0.885 / 0.794, round 19 0.863 / 0.752.
+  18 to 21 (60 statements each, same brief, written blind) were scored once. On rounds 18-19 it
+  looked right (top P 0.874 R 0.772 against rules-2.10's 0.852 / 0.782), on rounds 20-21 it was
+  not (0.764 / 0.826 against 0.765 / 0.851): over the 240 it removed six false references and six
+  true ones, so it was reverted (rules-2.12, rules-2.10's references). Rounds 18-21 with
+  rules-2.12: top P 0.810 R 0.812, actions P 0.745 R 0.784 (rules-2.3: 0.748 / 0.834, 0.691 /
+  0.876). A second writer labelled rounds 18-19 again without seeing the labels: agreement micro
+  F1 0.973 (actions 0.943); against the union of both writers' labels, the matcher's action
+  precision there is 0.800.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -83,9 +88,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 932
-    assert got["top"]["precision"] >= 0.91 and got["top"]["recall"] >= 0.88, summary
-    assert got["action"]["precision"] >= 0.90 and got["action"]["recall"] >= 0.81, summary
+    assert got["statements"] >= 1052
+    assert got["top"]["precision"] >= 0.89 and got["top"]["recall"] >= 0.88, summary
+    assert got["action"]["precision"] >= 0.88 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
