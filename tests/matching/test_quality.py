@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 1052 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 1172 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -56,7 +56,10 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   rules-2.12: top P 0.810 R 0.812, actions P 0.745 R 0.784 (rules-2.3: 0.748 / 0.834, 0.691 /
   0.876). A second writer labelled rounds 18-19 again without seeing the labels: agreement micro
   F1 0.973 (actions 0.943); against the union of both writers' labels, the matcher's action
-  precision there is 0.800.
+  precision there is 0.800. Rounds 20-21 likewise: agreement 0.967 (actions 0.948).
+- rounds 22 and 23 (60 statements each, same brief), scored once with rules-2.12: top P 0.846
+  R 0.861, actions P 0.593 R 0.914 (rules-2.3: 0.799 / 0.861, 0.532 / 0.943). Rounds 18-23 (360):
+  top P 0.821 R 0.827, actions P 0.692 R 0.818 (rules-2.3: 0.764 / 0.842, 0.638 / 0.894).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -88,9 +91,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 1052
-    assert got["top"]["precision"] >= 0.89 and got["top"]["recall"] >= 0.88, summary
-    assert got["action"]["precision"] >= 0.88 and got["action"]["recall"] >= 0.81, summary
+    assert got["statements"] >= 1172
+    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.88, summary
+    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
