@@ -7,7 +7,8 @@ How it decides, in order:
 2. Search: every cue is a sequence of stems; one Aho-Corasick automaton per language runs over the
    text encoded one character per content word, so the cost grows with the text, not the catalog.
    A proximity cue ("veto ~ atrocities") fires when its parts occur within a few words of one
-   sentence. A one-word cue must also agree with the text word without inflection
+   sentence; its parts are then its evidence, not evidence of their own cues as well ("consult
+   women's organizations" is one clue, not a strong one plus a weak one). A one-word cue must also agree with the text word without inflection
    (``light_form``): Snowball gives "chiffres" (figures) and "chiffrement" (encryption) one stem,
    a lone word has no context to tell them apart. So must a proximity part written as one
    inflected word ("executions" is not "executive"), and any word a cue marks with "="
@@ -852,7 +853,45 @@ class Matcher:
                         continue
                 out[cid][key] = _Group(weight, rec.sources.get(cid, ""), text_hits, bool(title_hits))
                 bound[cid] += weight * (len(text_hits) + (TITLE_WEIGHT if title_hits else 0.0))
+        for groups in out.values():
+            self._drop_parts(groups)
         return out, bound
+
+    def _drop_parts(self, groups: dict[_Key, _Group]) -> None:
+        """A word that is a part of a proximity cue's hit is that cue's evidence, not its own too.
+
+        "Consult women's organizations" is one piece of evidence for the consultation action; the
+        same "women's organizations" counted again as a weak cue of its own made a bare mention
+        look supported. A part's hit counts once, for the proximity cue, unless its own cue weighs
+        more (then the proximity cue adds what is near it, as before).
+        """
+        proximity = [
+            (set(self._index[lang].cues[cue].atoms), group)
+            for (lang, cue), group in groups.items()
+            if len(self._index[lang].cues[cue].atoms) > 1
+        ]
+        if not proximity:
+            return
+        for (lang, cue), group in list(groups.items()):
+            atoms = self._index[lang].cues[cue].atoms
+            if len(atoms) != 1:
+                continue
+            covering = [p for parts, p in proximity if atoms[0] in parts and p.weight >= group.weight]
+            if not covering:
+                continue
+            group.hits = [
+                h
+                for h in group.hits
+                if not any(
+                    c.lang == h.lang and c.tok_start <= h.tok_start and h.tok_end <= c.tok_end
+                    for p in covering
+                    for c in p.hits
+                )
+            ]
+            if group.in_title and any(p.in_title for p in covering):
+                group.in_title = False
+            if not group.hits and not group.in_title:
+                del groups[(lang, cue)]
 
     def _score(self, entry: Entry, groups: dict[_Key, _Group]) -> _Evidence:
         """The evidence for ``entry``, from its hits grouped by cue.

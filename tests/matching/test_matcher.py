@@ -715,3 +715,32 @@ def test_an_action_named_once_in_a_list_is_in_passing(lang, filler, listed, own_
     assert "c2a.7.2" not in ids(m.match(f"{padding} {listed}", lang=lang))
     assert "c2a.7.2" in ids(m.match(f"{padding} {own_sentence}", lang=lang))
     assert "c2a.7.2" in ids(m.match(f"{padding} {listed}", lang=lang, title=own_sentence))
+
+
+def test_a_part_of_a_proximity_hit_is_not_counted_again_as_its_own_cue():
+    """ "Consult women's organizations" is one piece of evidence, not a strong cue plus a weak one.
+
+    Counted twice, one bare mention of the consultation action in a long text looked supported;
+    the same weak phrase in another sentence still supports it.
+    """
+    action = catalog_entry(
+        "c2a.3.6",
+        "Consulting women's organizations",
+        {
+            "en": {"s": ["women's organizations ~ consult"], "w": ["women's organizations"]},
+            "fr": {"s": ["organisations de femmes ~ consult"], "w": ["organisations de femmes"]},
+            "es": {"s": ["organizaciones de mujeres ~ consulta"], "w": ["organizaciones de mujeres"]},
+        },
+    )
+    domain = catalog_entry("c2a.3", "Gender equality", {"en": {"s": ["gender equality"]}})
+    m = Matcher(small_catalog([domain, action]))
+    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    once = f"{filler} The envoy will consult women's organizations next week."
+    assert "c2a.3.6" not in ids(m.match(once, lang="en"))
+    again = f"{once} Women's organizations have asked for this for years."
+    found = {x.commitment: x for x in m.match(again, lang="en")}
+    assert "c2a.3.6" in found and found["c2a.3.6"].score == 5.0
+    relleno = " ".join(f"La frase número {n} no dice nada en particular sobre el asunto." for n in range(20))
+    assert "c2a.3.6" not in ids(
+        m.match(f"{relleno} La enviada hará consultas con organizaciones de mujeres.", lang="es")
+    )
