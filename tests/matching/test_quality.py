@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 1172 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 1292 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -60,6 +60,11 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
 - rounds 22 and 23 (60 statements each, same brief), scored once with rules-2.12: top P 0.846
   R 0.861, actions P 0.593 R 0.914 (rules-2.3: 0.799 / 0.861, 0.532 / 0.943). Rounds 18-23 (360):
   top P 0.821 R 0.827, actions P 0.692 R 0.818 (rules-2.3: 0.764 / 0.842, 0.638 / 0.894).
+- Two team members then went over the false action references of all 1172 (seven cue changes),
+  and a matcher change made a part of a proximity cue's hit count once (rules-2.13); rounds 24 and
+  25 (60 statements each, same brief, written blind meanwhile), scored once: rules-2.13 top
+  P 0.824 R 0.838, actions P 0.659 R 0.853 (rules-2.12: 0.823 / 0.832, 0.630 / 0.853; rules-2.3:
+  0.760 / 0.844, 0.558 / 0.853). A second writer's labels agree at micro F1 0.969 (actions 0.917).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -91,9 +96,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 1172
+    assert got["statements"] >= 1292
     assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.88, summary
-    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.81, summary
+    assert got["action"]["precision"] >= 0.87 and got["action"]["recall"] >= 0.80, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
