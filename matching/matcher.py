@@ -40,7 +40,8 @@ How it decides, in order:
    action is narrower than a theme: beyond a short note, one bare mention of it (a single strong
    cue, once, nowhere in the title) is a passing reference; it needs support, repetition or the
    title. On statements never seen this rule traded 0.05 of action recall for 0.06 of precision.
-   Nor does an action named once as one item of a list (a sentence with ``LIST_COMMAS`` commas).
+   Nor does an action named once as one item of a list (a sentence with ``LIST_COMMAS`` commas),
+   nor a domain, message or priority named so with nothing else (an agenda's list of priorities).
 5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
    dropped, unless it returns in several sentences or the text names it with its own strong cue.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
@@ -803,11 +804,11 @@ class Matcher:
             if ev.heaviest <= WEAK:  # weak cues only ever add to other evidence
                 continue
             # In a longer text, an action mentioned once bare, or once as one item of a list, is
-            # mentioned in passing.
-            if (
-                entry.level == "action"
-                and words >= SHORT_TEXT
-                and (ev.score <= STRONG or _listed_once(text, bounds, groups))
+            # mentioned in passing; so is a domain, message or priority named once, bare, as one
+            # item of a list ("from ending the death penalty to a new deal for refugees").
+            if words >= SHORT_TEXT and (
+                (entry.level == "action" and (ev.score <= STRONG or _listed_once(text, bounds, groups)))
+                or (entry.level == "top" and ev.score <= STRONG and _listed_once(text, bounds, groups))
             ):
                 continue
             scores[cid] = ev

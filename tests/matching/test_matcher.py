@@ -744,3 +744,42 @@ def test_a_part_of_a_proximity_hit_is_not_counted_again_as_its_own_cue():
     assert "c2a.3.6" not in ids(
         m.match(f"{relleno} La enviada hará consultas con organizaciones de mujeres.", lang="es")
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "filler", "listed", "own_sentence"),
+    [
+        (
+            "en",
+            "Sentence number {n} says nothing in particular about anything.",
+            "The agenda covers eight areas: refugees, atrocity prevention, civil society, gender, and the death penalty.",
+            "The group called on all States to abolish the death penalty.",
+        ),
+        (
+            "fr",
+            "La phrase numéro {n} ne dit rien de particulier sur le sujet.",
+            "Le programme couvre huit domaines : les réfugiés, la prévention, la société civile, le genre, et la peine de mort.",
+            "Le groupe appelle tous les États à abolir la peine de mort.",
+        ),
+        (
+            "es",
+            "La frase número {n} no dice nada en particular sobre el asunto.",
+            "La agenda abarca ocho ámbitos: los refugiados, la prevención, la sociedad civil, el género, y la pena de muerte.",
+            "El grupo pidió a todos los Estados abolir la pena de muerte.",
+        ),
+    ],
+)
+def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, filler, listed, own_sentence):
+    """An agenda that lists its priorities once each is not a statement on each of them."""
+    entry = catalog_entry(
+        "ngo.8",
+        "End the death penalty",
+        {"en": {"s": ["death penalty"]}, "fr": {"s": ["peine de mort"]}, "es": {"s": ["pena de muerte"]}},
+    )
+    m = Matcher(small_catalog([entry]))
+    padding = " ".join(filler.format(n=n) for n in range(20))
+    assert "ngo.8" not in ids(m.match(f"{padding} {listed}", lang=lang))
+    # In a sentence of its own, in the title, or with more to say, it is named, not listed.
+    assert "ngo.8" in ids(m.match(f"{padding} {own_sentence}", lang=lang))
+    assert "ngo.8" in ids(m.match(f"{padding} {listed}", lang=lang, title=own_sentence))
+    assert "ngo.8" in ids(m.match(f"{padding} {listed} {own_sentence}", lang=lang))
