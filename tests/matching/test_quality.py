@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 1292 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 1412 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -65,6 +65,11 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   25 (60 statements each, same brief, written blind meanwhile), scored once: rules-2.13 top
   P 0.824 R 0.838, actions P 0.659 R 0.853 (rules-2.12: 0.823 / 0.832, 0.630 / 0.853; rules-2.3:
   0.760 / 0.844, 0.558 / 0.853). A second writer's labels agree at micro F1 0.969 (actions 0.917).
+- rules-2.14: a domain, message or priority named once, bare, as one item of a list is in passing,
+  and two team members went over the top-level false references of all 1292 (twelve cue and
+  theme changes); rounds 26 and 27 (60 statements each, same brief, written blind meanwhile),
+  scored once: rules-2.14 top P 0.799 R 0.886, actions P 0.655 R 0.927 (rules-2.13: 0.784 /
+  0.891, 0.655 / 0.927; rules-2.3: 0.733 / 0.909, 0.594 / 0.927).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -96,9 +101,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 1292
-    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.88, summary
-    assert got["action"]["precision"] >= 0.87 and got["action"]["recall"] >= 0.80, summary
+    assert got["statements"] >= 1412
+    assert got["top"]["precision"] >= 0.89 and got["top"]["recall"] >= 0.88, summary
+    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
