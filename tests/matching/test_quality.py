@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 1532 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 1652 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -74,6 +74,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   R 0.787, actions P 0.667 R 0.882 (rules-2.3: 0.793 / 0.817, 0.556 / 0.882). A candidate rule (a
   theme in one sentence of a long text is in passing: on the 1412, 11 false references removed
   for 4 true) removed one false and one true reference there, and was not adopted.
+- rules-2.15: a second pass over the false action references of all 1532 (eleven cue changes;
+  on them 23 false references removed, 6 true lost; dev unchanged); rounds 30 and 31 (60
+  statements each, same brief, written blind meanwhile), scored once: rules-2.15 and rules-2.14
+  alike, top P 0.834 R 0.793, actions P 0.696 R 0.865 (rules-2.3: 0.772 / 0.830, 0.623 / 0.892).
+  rules-2.14 over rounds 26-31 (360, all unseen when scored): top P 0.843 R 0.821, actions P 0.671
+  R 0.893.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -105,9 +111,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 1532
+    assert got["statements"] >= 1652
     assert got["top"]["precision"] >= 0.89 and got["top"]["recall"] >= 0.87, summary
-    assert got["action"]["precision"] >= 0.84 and got["action"]["recall"] >= 0.81, summary
+    assert got["action"]["precision"] >= 0.85 and got["action"]["recall"] >= 0.81, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
