@@ -138,6 +138,17 @@ def small_catalog(entries: list[dict], themes: dict | None = None, frames: dict 
 
 
 FAMILIES = ("c2a", "hr75", "ngo")
+# Sentences that hold no cue: they make a text long without giving it a subject.
+FILLER = {
+    "en": "Sentence number {n} says nothing in particular about anything.",
+    "fr": "La phrase numéro {n} ne dit rien de particulier sur le sujet.",
+    "es": "La frase número {n} no dice nada en particular sobre el asunto.",
+}
+
+
+def padding(lang: str = "en", sentences: int = 20) -> str:
+    """``sentences`` filler sentences in ``lang``: a longer text about nothing in the catalog."""
+    return " ".join(FILLER[lang].format(n=n) for n in range(sentences))
 
 
 @pytest.mark.parametrize(
@@ -254,7 +265,7 @@ def test_one_strong_phrase_of_its_own_is_enough_in_a_longer_text():
     theme = {"civic": {"title": "A theme for this test", "cues": {"en": {"s": ["shared phrase"]}}}}
     other = catalog_entry("ngo.5", "A second entry on a theme", themes={"civic": 1.0})
     m = Matcher(small_catalog([entry, other], theme))
-    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    filler = padding()
     found = ids(m.match(filler + " They also called for the abolition of the death penalty.", lang="en"))
     assert found == {"ngo.8"}
     # a strong phrase of a shared theme, once in a long text, is not enough
@@ -550,7 +561,7 @@ def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
     )
     domain = catalog_entry("c2a.7", "New frontiers", {"en": {"s": ["digital age"]}})
     m = Matcher(small_catalog([domain, action]))
-    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    filler = padding()
     passing = filler + " The bill would also make groups hand over personal data on their donors."
     assert "c2a.7.2" not in ids(m.match(passing, lang="en"))
     # Named with support, or in the title, or in a short note, it is the subject.
@@ -559,11 +570,9 @@ def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
     assert "c2a.7.2" in ids(m.match(passing, lang="en", title="Personal data of donors at risk"))
     assert "c2a.7.2" in ids(m.match("Personal data of donors must be protected.", lang="en"))
     # French and Spanish alike.
-    remplissage = " ".join(
-        f"La phrase numéro {n} ne dit rien de particulier sur le sujet." for n in range(20)
-    )
+    remplissage = padding("fr")
     assert "c2a.7.2" not in ids(m.match(remplissage + " Il cite les données personnelles.", lang="fr"))
-    relleno = " ".join(f"La frase número {n} no dice nada en particular sobre el asunto." for n in range(20))
+    relleno = padding("es")
     assert "c2a.7.2" not in ids(m.match(relleno + " Menciona los datos personales.", lang="es"))
 
 
@@ -673,32 +682,29 @@ def test_an_administrative_text_references_only_what_its_title_names(matcher, ti
 
 
 @pytest.mark.parametrize(
-    ("lang", "filler", "listed", "own_sentence"),
+    ("lang", "listed", "own_sentence"),
     [
         (
             "en",
-            "Sentence number {n} says nothing in particular about anything.",
             "Artificial intelligence, mass surveillance that erodes privacy, internet shutdowns, and "
             "disinformation threaten rights.",
             "Mass surveillance erodes privacy and must be curbed by law.",
         ),
         (
             "fr",
-            "La phrase numéro {n} ne dit rien de particulier sur le sujet.",
             "L'intelligence artificielle, la surveillance de masse qui ruine la vie privée, les coupures "
             "d'internet, et la désinformation menacent les droits.",
             "La surveillance de masse ruine la vie privée et doit être encadrée par la loi.",
         ),
         (
             "es",
-            "La frase número {n} no dice nada en particular sobre el asunto.",
             "La inteligencia artificial, la vigilancia masiva que destruye la privacidad, los cortes de "
             "internet, y la desinformación amenazan los derechos.",
             "La vigilancia masiva destruye la privacidad y debe ser regulada por ley.",
         ),
     ],
 )
-def test_an_action_named_once_in_a_list_is_in_passing(lang, filler, listed, own_sentence):
+def test_an_action_named_once_in_a_list_is_in_passing(lang, listed, own_sentence):
     """One item of a list of threats does not make a longer text about that action."""
     action = catalog_entry(
         "c2a.7.2",
@@ -711,10 +717,10 @@ def test_an_action_named_once_in_a_list_is_in_passing(lang, filler, listed, own_
     )
     domain = catalog_entry("c2a.7", "New frontiers", {"en": {"s": ["digital age"]}})
     m = Matcher(small_catalog([domain, action]))
-    padding = " ".join(filler.format(n=n) for n in range(20))
-    assert "c2a.7.2" not in ids(m.match(f"{padding} {listed}", lang=lang))
-    assert "c2a.7.2" in ids(m.match(f"{padding} {own_sentence}", lang=lang))
-    assert "c2a.7.2" in ids(m.match(f"{padding} {listed}", lang=lang, title=own_sentence))
+    filler = padding(lang)
+    assert "c2a.7.2" not in ids(m.match(f"{filler} {listed}", lang=lang))
+    assert "c2a.7.2" in ids(m.match(f"{filler} {own_sentence}", lang=lang))
+    assert "c2a.7.2" in ids(m.match(f"{filler} {listed}", lang=lang, title=own_sentence))
 
 
 def test_a_part_of_a_proximity_hit_is_not_counted_again_as_its_own_cue():
@@ -734,42 +740,39 @@ def test_a_part_of_a_proximity_hit_is_not_counted_again_as_its_own_cue():
     )
     domain = catalog_entry("c2a.3", "Gender equality", {"en": {"s": ["gender equality"]}})
     m = Matcher(small_catalog([domain, action]))
-    filler = " ".join(f"Sentence number {n} says nothing in particular about anything." for n in range(20))
+    filler = padding()
     once = f"{filler} The envoy will consult women's organizations next week."
     assert "c2a.3.6" not in ids(m.match(once, lang="en"))
     again = f"{once} Women's organizations have asked for this for years."
     found = {x.commitment: x for x in m.match(again, lang="en")}
     assert "c2a.3.6" in found and found["c2a.3.6"].score == 5.0
-    relleno = " ".join(f"La frase número {n} no dice nada en particular sobre el asunto." for n in range(20))
+    relleno = padding("es")
     assert "c2a.3.6" not in ids(
         m.match(f"{relleno} La enviada hará consultas con organizaciones de mujeres.", lang="es")
     )
 
 
 @pytest.mark.parametrize(
-    ("lang", "filler", "listed", "own_sentence"),
+    ("lang", "listed", "own_sentence"),
     [
         (
             "en",
-            "Sentence number {n} says nothing in particular about anything.",
             "The agenda covers eight areas: refugees, atrocity prevention, civil society, gender, and the death penalty.",
             "The group called on all States to abolish the death penalty.",
         ),
         (
             "fr",
-            "La phrase numéro {n} ne dit rien de particulier sur le sujet.",
             "Le programme couvre huit domaines : les réfugiés, la prévention, la société civile, le genre, et la peine de mort.",
             "Le groupe appelle tous les États à abolir la peine de mort.",
         ),
         (
             "es",
-            "La frase número {n} no dice nada en particular sobre el asunto.",
             "La agenda abarca ocho ámbitos: los refugiados, la prevención, la sociedad civil, el género, y la pena de muerte.",
             "El grupo pidió a todos los Estados abolir la pena de muerte.",
         ),
     ],
 )
-def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, filler, listed, own_sentence):
+def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, listed, own_sentence):
     """An agenda that lists its priorities once each is not a statement on each of them."""
     entry = catalog_entry(
         "ngo.8",
@@ -777,9 +780,9 @@ def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, filler, listed
         {"en": {"s": ["death penalty"]}, "fr": {"s": ["peine de mort"]}, "es": {"s": ["pena de muerte"]}},
     )
     m = Matcher(small_catalog([entry]))
-    padding = " ".join(filler.format(n=n) for n in range(20))
-    assert "ngo.8" not in ids(m.match(f"{padding} {listed}", lang=lang))
+    filler = padding(lang)
+    assert "ngo.8" not in ids(m.match(f"{filler} {listed}", lang=lang))
     # In a sentence of its own, in the title, or with more to say, it is named, not listed.
-    assert "ngo.8" in ids(m.match(f"{padding} {own_sentence}", lang=lang))
-    assert "ngo.8" in ids(m.match(f"{padding} {listed}", lang=lang, title=own_sentence))
-    assert "ngo.8" in ids(m.match(f"{padding} {listed} {own_sentence}", lang=lang))
+    assert "ngo.8" in ids(m.match(f"{filler} {own_sentence}", lang=lang))
+    assert "ngo.8" in ids(m.match(f"{filler} {listed}", lang=lang, title=own_sentence))
+    assert "ngo.8" in ids(m.match(f"{filler} {listed} {own_sentence}", lang=lang))
