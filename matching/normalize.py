@@ -200,6 +200,113 @@ def light_form(word: str, lang: str) -> str:
     return w
 
 
+# Snowball stems some derivations together that a reader never confuses, and a phrase cue
+# then fires on the wrong word: "violencia de género" on "la violencia generada por el
+# conflicto", "participation of civil society" on a registration page's "participants from
+# civil society", the French court ("cour") on every "au cours de", "note d'orientation" on
+# "notamment l'orientation". The words below keep a stem of their own (one per group), in cue
+# and text alike; their inflections are listed with them. Written from the languages, not from
+# any page: each group is a derivation (an agent noun, an adverb, a verb form) or a homograph
+# whose meaning differs from the word it would otherwise be stemmed with.
+_DISTINCT_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "participant": ("participant", "participants"),
+        "executive": ("executive", "executives"),
+        "informal": ("informal", "informally", "informality"),
+        "immunization": ("immunization", "immunizations", "immunize", "immunized"),
+        "initial": ("initial", "initially"),
+        "according": ("according", "accordingly", "accordance"),
+        "several": ("several",),
+        "emerge": ("emerge", "emerges", "emerged", "emerging", "emergence", "emergent"),
+        "defendant": ("defendant", "defendants"),
+        "combatant": ("combatant", "combatants"),
+        "relative": ("relative", "relatives", "relatively"),
+        "designate": ("designate", "designated", "designates", "designating", "designation", "designations"),
+        "generator": ("generator", "generators"),
+        "generative": ("generative",),
+        "majority": ("majority", "majorities"),
+        "positive": ("positive", "positively"),
+        "respondent": ("respondent", "respondents"),
+        "incoming": ("incoming",),
+        "diversion": ("diversion", "diversions"),
+        "observer": ("observer", "observers"),
+        "organizer": ("organizer", "organizers"),
+        "operator": ("operator", "operators"),
+        "publication": ("publication", "publications"),
+        "assistant": ("assistant", "assistants"),
+        "consultant": ("consultant", "consultants", "consultancy", "consultancies"),
+        "author": ("author", "authors", "authored"),
+        "cooperative": ("cooperative", "cooperatives"),
+        "integrity": ("integrity",),
+    },
+    "fr": {
+        "cours": ("cours",),
+        "courant": ("courant", "couramment"),
+        "egalement": ("egalement",),
+        "notamment": ("notamment",),
+        "mars": ("mars",),
+        "environ": ("environ",),
+        "gaza": ("gaza",),
+        "partir": ("partir",),
+        "commis": ("commis", "commise", "commises"),
+        "devait": ("devait", "devaient"),
+        "etudiant": ("etudiant", "etudiants", "etudiante", "etudiantes"),
+        "importation": ("importation", "importations"),
+        "affectation": ("affectation", "affectations"),
+        "signaler": (
+            "signale",
+            "signales",
+            "signalee",
+            "signalees",
+            "signaler",
+            "signalement",
+            "signalements",
+        ),
+        "raison": ("raison", "raisons"),
+        "minerai": ("minerai", "minerais"),
+        "executif": ("executif", "executifs", "executive", "executives"),
+        "participant": ("participant", "participants", "participante", "participantes"),
+        "observateur": ("observateur", "observateurs", "observatrice", "observatrices"),
+        "operateur": ("operateur", "operateurs", "operatrice", "operatrices"),
+        "organisateur": ("organisateur", "organisateurs", "organisatrice", "organisatrices"),
+        "generatif": ("generatif", "generatifs", "generative", "generatives"),
+    },
+    "es": {
+        "mes": ("mes", "meses"),
+        "san": ("san",),
+        "nueve": ("nueve",),
+        "genero": ("genero", "generos"),
+        "partir": ("partir",),
+        "partido": ("partido", "partidos", "partida", "partidas"),
+        "senal": ("senal", "senales"),
+        "trata": ("trata", "tratas"),
+        "trato": ("trato", "tratos"),
+        "integridad": ("integridad",),
+        "periodista": (
+            "periodista",
+            "periodistas",
+            "periodismo",
+            "periodistico",
+            "periodistica",
+            "periodisticos",
+            "periodisticas",
+        ),
+        "saludo": ("saludo", "saludos", "saluda", "saludan", "saludar", "saludaron", "saludamos"),
+        "lento": ("lento", "lenta", "lentos", "lentas", "lentamente"),
+        "mar": ("mar", "mares"),
+        "minimo": ("minimo", "minimos", "minima", "minimas"),
+        "participante": ("participante", "participantes"),
+        "ejecutivo": ("ejecutivo", "ejecutivos", "ejecutiva", "ejecutivas"),
+        "generativo": ("generativo", "generativa", "generativos", "generativas"),
+    },
+}
+# folded word -> its own stem key; "%" never occurs in a Snowball stem.
+DISTINCT_STEMS: dict[str, dict[str, str]] = {
+    lang: {form: "%" + tag for tag, forms in groups.items() for form in forms}
+    for lang, groups in _DISTINCT_GROUPS.items()
+}
+
+
 class StemCache(dict[str, str]):
     """raw token -> stem key ("" for function words); grows with the vocabulary, not the text."""
 
@@ -212,6 +319,7 @@ class StemCache(dict[str, str]):
         self.stem = _stemmer(lang).stemWord
         self.acronyms = acronyms
         self.english = lang == "en"
+        self.distinct = DISTINCT_STEMS[lang]
 
     def __missing__(self, raw: str) -> str:
         if len(self) > self.LIMIT:  # names and numbers keep coming in a long-lived worker
@@ -223,7 +331,8 @@ class StemCache(dict[str, str]):
             if word in self.stop:
                 key = ""
             else:
-                key = self.stem(english_spelling(word) if self.english else word)
+                word = english_spelling(word) if self.english else word
+                key = self.distinct.get(word) or self.stem(word)
         self[raw] = key
         return key
 

@@ -174,6 +174,51 @@ def test_light_form_keeps_derivation_apart(word, lang, other):
     assert light_form(word, lang) != light_form(other, lang)
 
 
+@pytest.mark.parametrize(
+    ("lang", "word", "other", "inflected"),
+    [
+        ("en", "participants", "participation", "participant"),
+        ("en", "executive", "executions", "executives"),
+        ("fr", "cours", "cour", None),
+        ("fr", "notamment", "note", None),
+        ("es", "generada", "género", None),
+        ("es", "señaló", "señales", "señal"),
+    ],
+)
+def test_derivations_snowball_merges_keep_their_own_stem(lang, word, other, inflected):
+    """The pairs share a Snowball stem and differ in meaning; the words of one group still meet."""
+    cache = StemCache(lang)
+    assert cache[word] != cache[other]
+    if inflected is not None:
+        assert cache[word] == cache[inflected] or cache[other] == cache[inflected]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "absent"),
+    [
+        (
+            "es",
+            "La violencia generada por el conflicto armado obligó a miles de familias a huir de sus hogares.",
+            {"c2a.3", "ngo.6"},
+        ),
+        (
+            "en",
+            "Civil Society Week 2027: practical information. Participants from civil society organizations may "
+            "apply for travel support. Civil society groups from every region are expected, and participants will "
+            "be housed near the venue.",
+            {"c2a.4", "hr75.1", "ngo.5"},
+        ),
+    ],
+)
+def test_a_phrase_cue_does_not_fire_on_a_derivation_that_means_something_else(matcher, lang, text, absent):
+    assert not ids(matcher.match(text, lang=lang)) & absent
+
+
+def test_the_phrase_still_fires_on_its_own_words(matcher):
+    text = "La violencia de género sigue siendo la violación de derechos humanos más extendida en la región."
+    assert "c2a.3" in ids(matcher.match(text, lang="es"))
+
+
 def test_one_word_cue_needs_the_word_not_just_its_stem():
     catalog = small_catalog(
         [
