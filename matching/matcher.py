@@ -137,6 +137,7 @@ _BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
             r"\b(?:graduated from|a graduate of|is married (?:with|and)|is fluent in)\b",
         ),
         ("career", r"\bbegan (?:his|her|their) career\b"),
+        ("career diplomat", r"\ba career diplomat\b"),
     ),
     "fr": (
         ("auparavant", r"\bauparavant,? (?:il\b|elle\b|m\.|mme\b)"),
@@ -159,6 +160,12 @@ _BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
         ("titulaire", r"\best titulaire d" + _A + r"(?:un|une)\b"),
         ("diplômé marié couramment", r"\b(?:est diplômée? d|est mariée? et\b|parle couramment\b)"),
         ("carrière", r"\b(?:commencé|débuté|entamé) sa carrière\b"),
+        ("diplomate carrière", r"\bdiplomate de carrière\b"),
+        (
+            "notamment",
+            r"\ba notamment été (?:\w+ )?(?:ambassad(?:eur|rice)|direct(?:eur|rice)|ministre|conseill(?:er|ère)"
+            r"|représentante?|coordonnat(?:eur|rice)|cheffe?|présidente?|secrétaire|juge|professeure?)\b",
+        ),
     ),
     "es": (
         ("anteriormente", r"\banteriormente,? (?:se desempeñó|fue|ocupó|trabajó|dirigió|ha)\b"),
@@ -176,6 +183,7 @@ _BIOGRAPHY_PHRASES: dict[str, tuple[tuple[str, str], ...]] = {
         ),
         ("graduó egresado egresada fluidez", r"\b(?:se graduó|egresad[oa] de|habla con fluidez)\b"),
         ("carrera", r"\b(?:inició|comenzó) su carrera\b"),
+        ("diplomático diplomática carrera", r"\bdiplomátic[oa] de carrera\b"),
     ),
 }
 # A sentence that opens on the person (a pronoun, a title) or with "also" goes on with the
@@ -197,7 +205,8 @@ _DIGEST = re.compile(
     r"|\bpoints? de presse\b|\bbriefing (?:quotidien|de presse)\b"
     r"|\b(?:conferencia|rueda) de prensa (?:diaria|del mediod[ií]a)"
     r"|\bsesi[oó]n informativa (?:diaria|para la prensa)"
-    r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b",
+    r"|\bprograma de actividades\b|\bprogramme (?:des|of) (?:activités|activities|events)\b"
+    r"|\b(?:news|day|week) in brief\b|\bactualités? en bref\b|\bnoticias (?:breves|en breve)\b",
     re.IGNORECASE,
 )
 # The UN's administrative texts (budget committees, appointments, programmes of work, meeting
@@ -210,6 +219,9 @@ _ADMINISTRATIVE = re.compile(
     r"|\bprogramme budget\b|\bprojet de budget-programme\b|\bpresupuesto por programas\b"
     r"|\bfinancing of\b|\bfinancement des\b|\bfinanciación de"
     r"|\bappoints?\b|\bappointment\b|\bnomme\b|\bnomination\b|\bnombra\b|\bnombramiento\b|\bdesigna\b"
+    r"|\bnew (?:\w+ )?(?:director|representative|envoy|coordinator|head)\b"
+    r"|\bnouvel(?:le)? (?:\w+ )?(?:directeur|directrice|représentante?|envoyée?|coordonnat(?:eur|rice))\b"
+    r"|\bnuev[oa] (?:\w+ )?(?:director|directora|representante|enviad[oa]|coordinador|coordinadora)\b"
     r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
     r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
     r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b",

@@ -465,6 +465,30 @@ def test_a_biography_counts_for_nothing(lang):
     assert {x.commitment for x in m.match(f"{notice}\n{own_words}", lang=lang)} == {"hr75.2"}
 
 
+@pytest.mark.parametrize(
+    ("lang", "career", "plain"),
+    [
+        ("en", "A career diplomat, she led the peacebuilding unit of the ministry for six years.", None),
+        (
+            "fr",
+            "Diplomate de carrière, elle a dirigé le service de consolidation de la paix du ministère.",
+            None,
+        ),
+        (
+            "fr",
+            "Mme Ruiz a notamment été ambassadrice au Mali, où elle a suivi la consolidation de la paix.",
+            "Mme Ruiz a notamment rappelé au Mali que la consolidation de la paix exige du temps.",
+        ),
+        ("es", "Diplomática de carrera, dirigió la unidad de consolidación de la paz del ministerio.", None),
+    ],
+)
+def test_a_career_diplomats_past_posts_are_a_biography(lang, career, plain):
+    m = Matcher(small_catalog([PEACEBUILDING]))
+    assert m.match(career, lang=lang) == []
+    if plain is not None:  # the same opening without a post is what the person says now
+        assert {x.commitment for x in m.match(plain, lang=lang)} == {"hr75.2"}
+
+
 CIVIC = catalog_entry(
     "hr75.1",
     "Civic space",
@@ -688,6 +712,53 @@ def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
 def test_look_alike_courts_and_migrations_are_vetoed(matcher, text, lang, absent):
     """The UN's staff courts judge employment disputes; IT departments migrate data."""
     assert absent not in ids(matcher.match(text, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("World News in Brief: floods in the Sahel, a radio award, a music festival", "en"),
+        ("L'actualité en bref : inondations, prix de la radio, festival", "fr"),
+        ("Noticias breves: inundaciones, premio de la radio, festival", "es"),
+    ],
+)
+def test_a_news_in_brief_page_is_a_digest(title, lang):
+    m = Matcher(small_catalog([CIVIC]))
+    assert m.match(DIGESTS[lang][1], lang=lang, title=title) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "lang"),
+    [
+        ("UNHCR announces new Regional Director for the Great Lakes", "en"),
+        ("Le HCR annonce la nouvelle directrice régionale pour les Grands Lacs", "fr"),
+        ("ACNUR anuncia un nuevo director regional para los Grandes Lagos", "es"),
+    ],
+)
+def test_a_notice_of_a_new_director_is_administrative(matcher, title, lang):
+    text = {
+        "en": "The bureau covers a region where the protection of civilians and humanitarian access in armed "
+        "conflict remain the office's daily work, with shelling of camps reported every month.",
+        "fr": "Le bureau couvre une région où la protection des civils et l'accès humanitaire dans les conflits "
+        "armés restent le travail quotidien, avec des bombardements de camps signalés chaque mois.",
+        "es": "La oficina cubre una región donde la protección de civiles y el acceso humanitario en los "
+        "conflictos armados siguen siendo su trabajo diario, con bombardeos de campamentos cada mes.",
+    }[lang]
+    assert "c2a.2" in ids(matcher.match(text, lang=lang))
+    assert "c2a.2" not in ids(matcher.match(text, lang=lang, title=title))
+
+
+def test_french_siege_is_also_the_un_headquarters(matcher):
+    hq = (
+        "Le Secrétaire général a rendu hommage aux Casques bleus morts en service, lors d'une cérémonie au Siège "
+        "de l'ONU. Des militaires et des civils de 40 pays ont servi dans ces missions l'an dernier."
+    )
+    assert "c2a.2" not in ids(matcher.match(hq, lang="fr"))
+    besieged = (
+        "La ville assiégée manque d'eau et de médicaments ; les civils n'ont plus accès aux hôpitaux, "
+        "selon les agences humanitaires."
+    )
+    assert "c2a.2" in ids(matcher.match(besieged, lang="fr"))
 
 
 @pytest.mark.parametrize(
