@@ -902,3 +902,27 @@ def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, listed, own_se
     assert "ngo.8" in ids(m.match(f"{filler} {own_sentence}", lang=lang))
     assert "ngo.8" in ids(m.match(f"{filler} {listed}", lang=lang, title=own_sentence))
     assert "ngo.8" in ids(m.match(f"{filler} {listed} {own_sentence}", lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "fr",
+            "Le Bureau condamne l'assassinat de la journaliste Irène Koffi, abattue devant son domicile. Elle avait "
+            "reçu des menaces après ses enquêtes sur des marchés publics, et sa protection lui avait été retirée. Les défenseurs de la liberté de la presse demandent une enquête.",
+        ),
+        (
+            "es",
+            "La Oficina condena el asesinato de la periodista Irene Koffi, atacada frente a su casa. Había recibido "
+            "amenazas tras sus investigaciones sobre contratos públicos y se le había retirado la protección. Las organizaciones de libertad de prensa piden una investigación.",
+        ),
+        (
+            "en",
+            "The Office condemned the detention of four journalists who had covered the protests, held for a week "
+            "without charge after their reports on public contracts. Press freedom groups called for their release.",
+        ),
+    ],
+)
+def test_an_attack_on_a_journalist_told_with_a_noun_is_civic_space(matcher, lang, text):
+    assert "hr75.1" in ids(matcher.match(text, lang=lang))
