@@ -67,7 +67,9 @@ def test_offsets_point_at_the_cue_in_the_original_text(matcher):
 
 
 def test_offsets_survive_accents_soft_hyphens_and_line_breaks(matcher):
-    text = "Nous défendons l’es\u00adpace ci-\nvique partout. La peine de mort doit être abolie."
+    text = (
+        "Nous défendons l’es\u00adpace ci-\nvique des militants partout. La peine de mort doit être abolie."
+    )
     matches = {m.commitment: m for m in matcher.match(text, lang="fr")}
     civic = matches["c2a.4"]
     assert text[civic.start : civic.end] == "es\u00adpace ci-\nvique"
@@ -926,3 +928,32 @@ def test_a_priority_named_once_bare_in_a_list_is_in_passing(lang, listed, own_se
 )
 def test_an_attack_on_a_journalist_told_with_a_noun_is_civic_space(matcher, lang, text):
     assert "hr75.1" in ids(matcher.match(text, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "square", "rights"),
+    [
+        (
+            "en",
+            "Reclaiming civic space: the council will turn the old car park into a plaza with trees, benches and a "
+            "playground, giving residents a civic space worth the name.",
+            "Reclaiming civic space: the council will stop the police from dispersing peaceful protests on the plaza.",
+        ),
+        (
+            "fr",
+            "Un espace civique au cœur du quartier : la mairie transformera le parking en place arborée, avec des "
+            "bancs et une aire de jeux, pour offrir aux habitants un espace civique digne de ce nom.",
+            "Un espace civique au cœur du quartier : la mairie cessera de disperser les manifestations pacifiques.",
+        ),
+        (
+            "es",
+            "Un espacio cívico para el barrio: el ayuntamiento convertirá el aparcamiento en una plaza con árboles, "
+            "bancos y juegos infantiles, para dar a los vecinos un espacio cívico digno de ese nombre.",
+            "Un espacio cívico para el barrio: el ayuntamiento dejará de dispersar las protestas pacíficas.",
+        ),
+    ],
+)
+def test_civic_space_needs_the_civic_frame(matcher, lang, square, rights):
+    """A planner's "civic space" (a square, a park) is not the space to speak up."""
+    assert "hr75.1" not in ids(matcher.match(square, lang=lang))
+    assert "hr75.1" in ids(matcher.match(rights, lang=lang))
