@@ -240,6 +240,7 @@ _DISTINCT_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "integrity": ("integrity",),
     },
     "fr": {
+        "civile": ("civil", "civile", "civiles"),
         "cours": ("cours",),
         "courant": ("courant", "couramment"),
         "egalement": ("egalement",),
@@ -272,6 +273,7 @@ _DISTINCT_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "generatif": ("generatif", "generatifs", "generative", "generatives"),
     },
     "es": {
+        "civil": ("civil",),
         "mes": ("mes", "meses"),
         "san": ("san",),
         "nueve": ("nueve",),

@@ -185,6 +185,8 @@ def test_light_form_keeps_derivation_apart(word, lang, other):
         ("fr", "notamment", "note", None),
         ("es", "generada", "género", None),
         ("es", "señaló", "señales", "señal"),
+        ("fr", "civile", "civils", "civiles"),
+        ("es", "civil", "civiles", None),
     ],
 )
 def test_derivations_snowball_merges_keep_their_own_stem(lang, word, other, inflected):
@@ -957,3 +959,28 @@ def test_civic_space_needs_the_civic_frame(matcher, lang, square, rights):
     """A planner's "civic space" (a square, a park) is not the space to speak up."""
     assert "hr75.1" not in ids(matcher.match(square, lang=lang))
     assert "hr75.1" in ids(matcher.match(rights, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "rescue", "war"),
+    [
+        (
+            "fr",
+            "Plus de 300 sapeurs-pompiers et bénévoles de la protection civile ont participé à un exercice de crise "
+            "simulant une crue ; l'alerte précoce a fonctionné dans toutes les communes.",
+            "Les casques bleus doivent renforcer la protection des civils dans les zones de conflit, où les "
+            "attaques contre les camps se multiplient.",
+        ),
+        (
+            "es",
+            "Más de 300 bomberos y voluntarios de protección civil participaron en un simulacro de crisis ante una "
+            "crecida; la alerta temprana funcionó en todos los municipios.",
+            "Las fuerzas de paz deben reforzar la protección de civiles en las zonas de conflicto, donde los "
+            "ataques contra los campamentos se multiplican.",
+        ),
+    ],
+)
+def test_civil_protection_is_not_the_protection_of_civilians(matcher, lang, rescue, war):
+    """French and Spanish write both with one stem; the singular adjective keeps its own."""
+    assert not ids(matcher.match(rescue, lang=lang)) & {"c2a.2", "hr75.2"}
+    assert "c2a.2" in ids(matcher.match(war, lang=lang))
