@@ -431,10 +431,17 @@ class Matcher:
         self.dominance = dominance
         self._index = {lang: self._build(lang) for lang in LANGS}
         # A frame's words in any language: a page may quote another language, and it is the
-        # text's subject, not its language, that a frame asks about.
+        # text's subject, not its language, that a frame asks about. An acronym is matched as
+        # written ("UN" is not the French and Spanish article "un").
         self._frames = {
             name: re.compile(
-                r"\b(?:" + "|".join(re.escape(w) for lang in LANGS for w in frame.words[lang]) + r")\b",
+                r"\b(?:"
+                + "|".join(
+                    f"(?-i:{re.escape(w)})" if is_acronym(w) else re.escape(w)
+                    for lang in LANGS
+                    for w in frame.words[lang]
+                )
+                + r")\b",
                 re.IGNORECASE,
             )
             for name, frame in catalog.frames.items()

@@ -984,3 +984,48 @@ def test_civil_protection_is_not_the_protection_of_civilians(matcher, lang, resc
     """French and Spanish write both with one stem; the singular adjective keeps its own."""
     assert not ids(matcher.match(rescue, lang=lang)) & {"c2a.2", "hr75.2"}
     assert "c2a.2" in ids(matcher.match(war, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "game", "policy"),
+    [
+        (
+            "en",
+            "Swarm Tactics review: every unit in this strategy game is one of the autonomous weapons you program "
+            "before the battle, and watching lethal autonomous weapons follow your orders is oddly satisfying.",
+            "The Secretary-General renewed his call for a treaty to ban lethal autonomous weapons by 2026.",
+        ),
+        (
+            "es",
+            "Reseña de «Enjambre»: en este juego de estrategia todas las unidades son armas autónomas que se "
+            "programan antes de cada batalla, y ver a las armas autónomas letales obedecer resulta adictivo.",
+            "El Secretario General pidió un tratado que prohíba las armas autónomas letales antes de 2026.",
+        ),
+    ],
+)
+def test_autonomous_weapons_need_a_word_of_law_or_arms_control(matcher, lang, game, policy):
+    assert "c2a.7.4" not in ids(matcher.match(game, lang=lang))
+    assert "c2a.7.4" in ids(matcher.match(policy, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "league", "un"),
+    [
+        (
+            "en",
+            "The cycling series announced equal prize money for its women's and men's races from 2027, completing "
+            "a move to gender parity that began three years ago.",
+            "The UN reached gender parity among its senior leadership, two years ahead of the 2028 target.",
+        ),
+        (
+            "es",
+            "La liga de fútbol anunció la paridad de género en los premios de un torneo a partir de la próxima "
+            "temporada, un paso histórico para las jugadoras.",
+            "La ONU alcanzó la paridad de género en sus altos cargos, dos años antes de la meta de 2028.",
+        ),
+    ],
+)
+def test_un_gender_parity_needs_the_un(matcher, lang, league, un):
+    """The Spanish article "un" is not the UN: a frame's acronyms are matched as written."""
+    assert "c2a.3.7" not in ids(matcher.match(league, lang=lang))
+    assert "c2a.3.7" in ids(matcher.match(un, lang=lang))
