@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 1892 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 2132 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -86,7 +86,13 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   statements each: 32-33 the same brief, 34-35 a brief asking for the ordinary daily mix rather
   than adversarial near-misses), written meanwhile, scored once: top P 0.748 R 0.904, actions P
   0.750 R 0.773 (rules-2.15: 0.743 / 0.904, 0.750 / 0.773; rules-2.3: 0.714 / 0.926, 0.687 /
-  0.789). They joined the set (1892) before the civil-protection split.
+  0.789). They joined the set (1892) before the civil-protection split and the two action
+  frames (the ban on autonomous weapons, UN gender parity), which were built on them.
+- rounds 36-39 (60 statements each; 36-37 the same brief, 38-39 the daily mix; hard-negative
+  examples in the brief changed so that none of the kinds fixed above was suggested), written
+  meanwhile, scored once with that release (rules-2.16): top P 0.801 R 0.915, actions P 0.760
+  R 0.807 (rules-2.15: 0.791 / 0.915, 0.760 / 0.807; rules-2.3: 0.713 / 0.927, 0.669 / 0.833).
+  They joined the set (2132).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -118,8 +124,8 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 1892
-    assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.87, summary
+    assert got["statements"] >= 2132
+    assert got["top"]["precision"] >= 0.86 and got["top"]["recall"] >= 0.87, summary
     assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.80, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
