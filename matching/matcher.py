@@ -223,6 +223,7 @@ _ADMINISTRATIVE = re.compile(
     r"|\bnouvel(?:le)? (?:\w+ )?(?:directeur|directrice|représentante?|envoyée?|coordonnat(?:eur|rice))\b"
     r"|\bnuev[oa] (?:\w+ )?(?:director|directora|representante|enviad[oa]|coordinador|coordinadora)\b"
     r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
+    r"|\bprovisional agenda\b|\bordre du jour provisoire\b|\bprograma provisional\b"
     r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
     r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b",
     re.IGNORECASE,

@@ -1029,3 +1029,49 @@ def test_un_gender_parity_needs_the_un(matcher, lang, league, un):
     """The Spanish article "un" is not the UN: a frame's acronyms are matched as written."""
     assert "c2a.3.7" not in ids(matcher.match(league, lang=lang))
     assert "c2a.3.7" in ids(matcher.match(un, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "absent"),
+    [
+        (
+            "es",
+            "El presidente veta parcialmente el presupuesto",
+            "El presidente vetó el jueves de forma parcial el presupuesto aprobado por el Congreso. El veto afecta "
+            "a doce artículos; los legisladores pueden rechazar el veto con mayoría absoluta.",
+            "ngo.3",
+        ),
+        (
+            "en",
+            "Wealthy tax refugees weigh their exit",
+            "The so-called tax refugees are not leaving in the sense that politicians imply. Advisers say tax "
+            "refugees move their residence, not their lives, as the levy on large fortunes looms.",
+            "ngo.7",
+        ),
+        (
+            "en",
+            "Review: a slow-burning courtroom drama",
+            "A tired public defender takes on the case of a man facing the death penalty, three weeks before the "
+            "date; the film's last act on death row is its best.",
+            "ngo.8",
+        ),
+    ],
+)
+def test_look_alike_vetoes_refugees_and_death_penalty(matcher, lang, title, text, absent):
+    """A president's budget veto, tax exiles and a film's plot are not the commitments they sound like."""
+    assert absent not in ids(matcher.match(text, lang=lang, title=title))
+
+
+def test_the_death_penalty_as_law_still_counts(matcher):
+    text = (
+        "The government announced a moratorium on executions and a bill to abolish the death penalty, "
+        "commuting the sentences of 40 people on death row."
+    )
+    assert "ngo.8" in ids(matcher.match(text, lang="en"))
+
+
+def test_a_provisional_agenda_is_administrative(matcher):
+    title = "Provisional agenda - Committee for Programme and Coordination, sixty-fifth session"
+    text = "Item 3 (b): thematic evaluation of civic space and the protection of human rights defenders and journalists."
+    assert "hr75.1" in ids(matcher.match(text, lang="en"))
+    assert "hr75.1" not in ids(matcher.match(text, lang="en", title=title))
