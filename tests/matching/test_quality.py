@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 2132 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 2372 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -95,7 +95,10 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   0.791 / 0.915, 0.760 / 0.807; rules-2.3: 0.713 / 0.927, 0.669 / 0.833). They joined the set
   (2132).
 - rules-2.18 (a bare veto weak, a frame for the abolition of the death penalty, "tax refugees"
-  vetoed, a provisional agenda administrative), built on the 2132.
+  vetoed, a provisional agenda administrative, transitional justice as support of the justice
+  theme), built on the 2132; rounds 40-43 (same two briefs, new hard-negative examples), written
+  meanwhile, scored once: top P 0.804 R 0.928, actions P 0.754 R 0.782 (rules-2.15: 0.785 /
+  0.925, 0.754 / 0.782; rules-2.3: 0.730 / 0.933, 0.652 / 0.836). They joined the set (2372).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -127,9 +130,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 2132
+    assert got["statements"] >= 2372
     assert got["top"]["precision"] >= 0.86 and got["top"]["recall"] >= 0.87, summary
-    assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.80, summary
+    assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.80, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
