@@ -75,7 +75,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.18"
+MATCHER_VERSION = "rules-2.19"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -105,6 +105,11 @@ CONTEXT_FACTOR = 0.5  # themes drawn on at this multiplier or less are context, 
 # A theme is "addressed" only when its evidence is at least this share of the text's strongest
 # theme: a speech on the economy that mentions climate action once is not a climate statement.
 DOMINANCE = 0.3
+# A side topic: a domain, message or priority with under half the evidence of the strongest
+# commitment it is not related to (``related`` in the catalog, either way, and their actions) is a
+# topic the text passes through. Related commitments are facets of one subject (the crisis, its
+# atrocity crimes, the Council's veto) and do not push each other out.
+SIDE_TOPIC = 0.5
 
 # A biography (an appointment notice, a speaker's profile) lists the fields of a person's past
 # posts: "Prior to this appointment, she served as ... in peace operations and humanitarian
@@ -424,12 +429,15 @@ class Matcher:
         reference_length: int = REFERENCE_LENGTH,
         min_score: float | None = None,
         dominance: float = DOMINANCE,
+        side_topic: float = SIDE_TOPIC,
     ) -> None:
         self.catalog = catalog
         self.window = window
         self.reference_length = reference_length
         self.min_score = min_score  # overrides every entry's threshold when set (evaluation sweeps)
         self.dominance = dominance
+        self.side_topic = side_topic
+        self._kin = _kinship(catalog)
         self._index = {lang: self._build(lang) for lang in LANGS}
         # A frame's words in any language: a page may quote another language, and it is the
         # text's subject, not its language, that a frame asks about. An acronym is matched as
@@ -834,11 +842,23 @@ class Matcher:
             scores[cid] = ev
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
         # An entry's own strong phrase names the commitment itself and is never pushed out.
-        top = max((ev.score for cid, ev in scores.items() if self._level(cid) != "family"), default=0.0)
+        # So is a side topic next to an unrelated one the text is about (``SIDE_TOPIC``).
+        ranked = sorted(
+            ((ev.score, cid) for cid, ev in scores.items() if self._level(cid) != "family"), reverse=True
+        )
+        top = ranked[0][0] if ranked else 0.0
+
+        def unrelated_top(cid: str) -> float:
+            kin = self._kin.get(cid, frozenset((cid,)))
+            return next((score for score, other in ranked if other not in kin), 0.0)
+
         scores = {
             cid: ev
             for cid, ev in scores.items()
-            if self._level(cid) != "top" or ev.score >= self.dominance * top or ev.sustained or ev.names_it
+            if self._level(cid) != "top"
+            or ev.sustained
+            or ev.names_it
+            or (ev.score >= self.dominance * top and ev.score >= self.side_topic * unrelated_top(cid))
         }
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
@@ -1051,6 +1071,27 @@ class Matcher:
 def _marked_words(text: str, lang: str) -> tuple[str, ...]:
     """The inflection-free forms of the words a cue marks "=", in order."""
     return tuple(light_form(m.group(2), lang) for m in _MARKABLE.finditer(text) if m.group(1))
+
+
+def _kinship(catalog: Catalog) -> dict[str, frozenset[str]]:
+    """Per top-level commitment, the commitments on the same subject: itself, those it names as
+    related and those naming it, and the actions of all of these."""
+    related: dict[str, set[str]] = defaultdict(set)
+    children: dict[str, set[str]] = defaultdict(set)
+    for entry in catalog:
+        related[entry.id].add(entry.id)
+        for other in entry.related:
+            related[entry.id].add(other)
+            related[other].add(entry.id)
+        if entry.parent:
+            children[entry.parent].add(entry.id)
+    out: dict[str, frozenset[str]] = {}
+    for entry in catalog:
+        if entry.level != "top":
+            continue
+        base = related[entry.id]
+        out[entry.id] = frozenset(base.union(*(children[c] for c in base)))
+    return out
 
 
 def _overlaps(a: _Hit, b: _Hit) -> bool:

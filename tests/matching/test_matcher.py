@@ -1075,3 +1075,37 @@ def test_a_provisional_agenda_is_administrative(matcher):
     text = "Item 3 (b): thematic evaluation of civic space and the protection of human rights defenders and journalists."
     assert "hr75.1" in ids(matcher.match(text, lang="en"))
     assert "hr75.1" not in ids(matcher.match(text, lang="en", title=title))
+
+
+def test_a_side_topic_gives_way_to_an_unrelated_main_topic_but_not_to_a_related_one():
+    """Under half the evidence of the strongest commitment it is not related to, a top-level
+    commitment is a topic the text passes through; related commitments do not push each other out."""
+    crisis = catalog_entry(
+        "c2a.2",
+        "Crisis",
+        {"en": {"s": ["armed conflict"], "m": ["shelling", "airstrikes", "ceasefire", "displaced"]}},
+    )
+    atrocities = catalog_entry(
+        "ngo.3",
+        "Atrocities",
+        {"en": {"m": ["mass graves", "ethnic cleansing", "massacre"]}},
+        related=["c2a.2"],
+    )
+    climate = catalog_entry("hr75.4", "Climate", {"en": {"m": ["climate finance", "emissions", "heatwaves"]}})
+    entries = [crisis, atrocities, climate]
+    main = (
+        "The armed conflict entered its third year. Shelling of the city continued overnight. Airstrikes hit "
+        "the market. The ceasefire collapsed. Thousands were displaced. The armed conflict shows no sign of ending. "
+    )
+    side = "Mass graves were found near the river. Ethnic cleansing is feared in the north. A massacre was reported. "
+    passing = "Delegates spoke of climate finance. Emissions were discussed. Heatwaves were mentioned. "
+    text = main + side + passing + padding("en")
+    scores = {
+        x.commitment: x.score for x in Matcher(small_catalog(entries), side_topic=0.0).match(text, lang="en")
+    }
+    assert scores["ngo.3"] == scores["hr75.4"] < 0.5 * scores["c2a.2"]  # the same evidence, both under half
+    found = ids(Matcher(small_catalog(entries)).match(text, lang="en"))
+    assert {"c2a.2", "ngo.3"} <= found  # related: a facet of the same subject
+    assert "hr75.4" not in found  # unrelated and under half: passing through
+    # Without the main topic the same words are what the text is about.
+    assert "hr75.4" in ids(Matcher(small_catalog(entries)).match(passing + padding("en"), lang="en"))

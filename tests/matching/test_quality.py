@@ -99,6 +99,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   theme), built on the 2132; rounds 40-43 (same two briefs, new hard-negative examples), written
   meanwhile, scored once: top P 0.804 R 0.928, actions P 0.754 R 0.782 (rules-2.15: 0.785 /
   0.925, 0.754 / 0.782; rules-2.3: 0.730 / 0.933, 0.652 / 0.836). They joined the set (2372).
+- rules-2.19: a side topic (a domain, message or priority under half the evidence of the
+  strongest commitment it is not related to) is dropped; related commitments (the catalog's
+  "related", either way, with their actions) do not push each other out. Found by asking why a
+  uniformly stricter dominance (0.5) cost real dev references: they were related topics (the
+  atrocity priority next to the crisis domain). On the 2372: top P 0.866 -> 0.890, R 0.887 ->
+  0.861; dev top P 0.962 -> 0.974, recall unchanged.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -131,7 +137,7 @@ def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
     assert got["statements"] >= 2372
-    assert got["top"]["precision"] >= 0.86 and got["top"]["recall"] >= 0.87, summary
+    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.80, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
