@@ -1109,3 +1109,28 @@ def test_a_side_topic_gives_way_to_an_unrelated_main_topic_but_not_to_a_related_
     assert "hr75.4" not in found  # unrelated and under half: passing through
     # Without the main topic the same words are what the text is about.
     assert "hr75.4" in ids(Matcher(small_catalog(entries)).match(passing + padding("en"), lang="en"))
+
+
+@pytest.mark.parametrize(
+    ("action", "elsewhere", "un"),
+    [
+        (
+            "c2a.2.2",
+            "Six nations launched an Agenda for Protection of the Coral Triangle's reefs, pledging to curb "
+            "bottom trawling and to fund marine rangers.",
+            "The Secretary-General's Agenda for Protection asks every United Nations entity to put people at the "
+            "centre of its work.",
+        ),
+        (
+            "c2a.2.3",
+            "The Rosenthal report finds that retail banks lag on branch digitisation, with one in three customers "
+            "still queuing for basic services.",
+            "Five years after the Rosenthal report, the United Nations is still asked whether it has learned to act "
+            "on early warnings.",
+        ),
+    ],
+)
+def test_actions_about_the_un_itself_need_the_un(matcher, action, elsewhere, un):
+    """An action whose subject is the UN's own work names the UN somewhere."""
+    assert action not in ids(matcher.match(elsewhere, lang="en"))
+    assert action in ids(matcher.match(un, lang="en"))
