@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 2372 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 2612 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -104,7 +104,11 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   "related", either way, with their actions) do not push each other out. Found by asking why a
   uniformly stricter dominance (0.5) cost real dev references: they were related topics (the
   atrocity priority next to the crisis domain). On the 2372: top P 0.866 -> 0.890, R 0.887 ->
-  0.861; dev top P 0.962 -> 0.974, recall unchanged.
+  0.861; dev top P 0.962 -> 0.974, recall unchanged. With it, the UN-system frame for the twelve
+  actions whose subject is the UN's own work. Rounds 44-47 (same two briefs, new hard-negative
+  examples), written meanwhile, scored once: top P 0.784 R 0.892, actions P 0.739 R 0.788
+  (rules-2.18: 0.752 / 0.924, 0.728 / 0.798; rules-2.15: 0.736 / 0.924; rules-2.3: 0.677 /
+  0.935, 0.588 / 0.837). They joined the set (2612).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -136,9 +140,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 2372
-    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.80, summary
+    assert got["statements"] >= 2612
+    assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.85, summary
+    assert got["action"]["precision"] >= 0.81 and got["action"]["recall"] >= 0.80, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
