@@ -1134,3 +1134,37 @@ def test_actions_about_the_un_itself_need_the_un(matcher, action, elsewhere, un)
     """An action whose subject is the UN's own work names the UN somewhere."""
     assert action not in ids(matcher.match(elsewhere, lang="en"))
     assert action in ids(matcher.match(un, lang="en"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "absent"),
+    [
+        (
+            "en",
+            "Budget carriers call ceasefire in transatlantic fare war",
+            "Two budget airlines that spent six months undercutting each other appear to have called a halt to "
+            "hostilities. Industry analysts described the move as an unofficial ceasefire in a fare war that had "
+            "pushed some fares below cost. Both carriers raised prices on Monday.",
+            {"c2a.2", "hr75.2"},
+        ),
+        (
+            "fr",
+            "Soléa lance « Génération Future », une gamme solaire pensée pour les enfants",
+            "La marque de soins Soléa dévoile « Génération Future », sa nouvelle gamme de protection solaire "
+            "destinée aux enfants dès six mois. Pensée pour les générations futures, la gamme sera vendue en "
+            "pharmacie dès juin.",
+            {"hr75.7"},
+        ),
+    ],
+)
+def test_crisis_and_youth_need_their_frames(matcher, lang, title, text, absent):
+    """A fare war's ceasefire and a sunscreen named for future generations are not what they sound like."""
+    assert not ids(matcher.match(text, lang=lang, title=title)) & absent
+
+
+def test_a_real_ceasefire_still_counts(matcher):
+    text = (
+        "The parties agreed a humanitarian ceasefire after shelling killed dozens of civilians; aid convoys "
+        "reached the displaced families on Monday."
+    )
+    assert "c2a.2" in ids(matcher.match(text, lang="en"))
