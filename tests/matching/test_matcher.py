@@ -1168,3 +1168,15 @@ def test_a_real_ceasefire_still_counts(matcher):
         "reached the displaced families on Monday."
     )
     assert "c2a.2" in ids(matcher.match(text, lang="en"))
+
+
+def test_refugees_in_a_sports_story_are_not_the_new_deal(matcher):
+    title = "From a refugee camp to the starting line"
+    story = (
+        "Every morning before the heat, young refugees jog out of the settlement gates onto a track marked with "
+        "stones. The refugee athletes, coached by a volunteer with support from UNHCR, hope to run at the "
+        "regional championships. Refugees and host-community runners train together."
+    )
+    assert "ngo.7" not in ids(matcher.match(story, lang="en", title=title))
+    policy = story + " Many of them were pushed back at the border twice before they could claim asylum."
+    assert "ngo.7" in ids(matcher.match(policy, lang="en", title=title))
