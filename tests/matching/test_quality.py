@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 2612 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 2852 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -109,6 +109,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   examples), written meanwhile, scored once: top P 0.784 R 0.892, actions P 0.739 R 0.788
   (rules-2.18: 0.752 / 0.924, 0.728 / 0.798; rules-2.15: 0.736 / 0.924; rules-2.3: 0.677 /
   0.935, 0.588 / 0.837). They joined the set (2612).
+- rules-2.20: frames for the crisis domain and prevention message (armed violence and the people
+  it strikes), the youth message (voice, rights, decisions, climate) and the refugees-and-migrants
+  priority (protection, asylum, borders), built on the 2612. Rounds 48-51 (same two briefs, new
+  hard-negative examples), written meanwhile, scored once: top P 0.769 R 0.911, actions P 0.748
+  R 0.766 (rules-2.19 the same; rules-2.18: 0.729 / 0.919, 0.742 / 0.766; rules-2.15: 0.720 /
+  0.919; rules-2.3: 0.658 / 0.929, 0.637 / 0.806). They joined the set (2852).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -140,9 +146,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 2612
-    assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.81 and got["action"]["recall"] >= 0.80, summary
+    assert got["statements"] >= 2852
+    assert got["top"]["precision"] >= 0.86 and got["top"]["recall"] >= 0.85, summary
+    assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.79, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
