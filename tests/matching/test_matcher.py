@@ -1180,3 +1180,17 @@ def test_refugees_in_a_sports_story_are_not_the_new_deal(matcher):
     assert "ngo.7" not in ids(matcher.match(story, lang="en", title=title))
     policy = story + " Many of them were pushed back at the border twice before they could claim asylum."
     assert "ngo.7" in ids(matcher.match(policy, lang="en", title=title))
+
+
+def test_technology_for_humanity_needs_its_frame(matcher):
+    title = "AI matches radiologists in detecting early-stage lung nodules, study finds"
+    study = (
+        "An artificial intelligence model trained on 40,000 chest scans detected early-stage lung nodules as "
+        "accurately as experienced radiologists, according to a study published on Monday. The algorithms "
+        "flagged 94 per cent of nodules; the AI tool will now be tested in three hospitals."
+    )
+    assert "hr75.6" not in ids(matcher.match(study, lang="en", title=title))
+    governed = (
+        study + " Regulators said the use of AI in hospitals must respect patients' privacy and rights."
+    )
+    assert "hr75.6" in ids(matcher.match(governed, lang="en", title=title))
