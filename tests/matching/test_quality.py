@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 2852 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 3092 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -115,6 +115,13 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   hard-negative examples), written meanwhile, scored once: top P 0.769 R 0.911, actions P 0.748
   R 0.766 (rules-2.19 the same; rules-2.18: 0.729 / 0.919, 0.742 / 0.766; rules-2.15: 0.720 /
   0.919; rules-2.3: 0.658 / 0.929, 0.637 / 0.806). They joined the set (2852).
+- rules-2.21: a frame for the technology message hr75.6 (rights, harms, rules, oversight, or the
+  UN bodies that take technology up), built on the 2852. rules-2.22: the side-topic share 0.6
+  instead of 0.5, to be kept only if top-level F1 on the next rounds held within 0.005 with
+  precision higher. Rounds 52-55 (same two briefs, new hard-negative examples), written
+  meanwhile, scored once: rules-2.22 top P 0.878 R 0.873, rules-2.21 0.863 / 0.881 (so 0.6
+  stays), actions P 0.786 R 0.780 (rules-2.20: 0.859 / 0.881; rules-2.15: 0.814 / 0.902, 0.767 /
+  0.780; rules-2.3: 0.747 / 0.925, 0.658 / 0.831). They joined the set (3092).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -146,8 +153,8 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 2852
-    assert got["top"]["precision"] >= 0.86 and got["top"]["recall"] >= 0.85, summary
+    assert got["statements"] >= 3092
+    assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.79, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
