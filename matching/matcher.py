@@ -444,19 +444,7 @@ class Matcher:
         # A frame's words in any language: a page may quote another language, and it is the
         # text's subject, not its language, that a frame asks about. An acronym is matched as
         # written ("UN" is not the French and Spanish article "un").
-        self._frames = {
-            name: re.compile(
-                r"\b(?:"
-                + "|".join(
-                    f"(?-i:{re.escape(w)})" if is_acronym(w) else re.escape(w)
-                    for lang in LANGS
-                    for w in frame.words[lang]
-                )
-                + r")\b",
-                re.IGNORECASE,
-            )
-            for name, frame in catalog.frames.items()
-        }
+        self._frames = {name: _FrameWords.of(frame.words) for name, frame in catalog.frames.items()}
         # The index is built once and lives as long as the process; moving it out of the cyclic
         # collector's sight keeps every later collection from walking it (with a 100x catalog the
         # collector otherwise costs more than the matching itself).
@@ -805,6 +793,7 @@ class Matcher:
         administrative = bool(title and _ADMINISTRATIVE.search(title))
         length_factor = _length_factor(words, self.reference_length)
         framed: dict[str, bool] = {}  # frame name -> whether the title or text holds its words
+        page: _Page | None = None  # built for the first frame asked about
         for cid, groups in by_entry.items():
             entry = self.catalog.get(cid)
             if entry is None:
@@ -814,12 +803,6 @@ class Matcher:
             # Most entries touched by a text have a word or two: no score of theirs can reach it.
             if bounds_of[cid] < min(threshold, STRONG):
                 continue
-            if entry.frame is not None:  # a climate story that never speaks of rights is no reference
-                if entry.frame not in framed:
-                    found = self._frames[entry.frame]
-                    framed[entry.frame] = bool(found.search(text) or found.search(title or ""))
-                if not framed[entry.frame]:
-                    continue
             if administrative and not any(g.in_title for g in groups.values()):
                 continue
             ev = self._score(entry, groups)
@@ -841,6 +824,14 @@ class Matcher:
                 or (entry.level == "top" and ev.score <= STRONG and _listed_once(text, bounds, groups))
             ):
                 continue
+            # A climate story that never speaks of rights is no reference. Asked last: a frame's
+            # words are looked for in the whole page, and only for an entry that would otherwise fire.
+            if entry.frame is not None:
+                if entry.frame not in framed:
+                    page = page or _Page.of(text, title)
+                    framed[entry.frame] = self._frames[entry.frame].found(page)
+                if not framed[entry.frame]:
+                    continue
             scores[cid] = ev
         # Dominance: a theme the text only touches, next to one it is about, is not a reference.
         # An entry's own strong phrase names the commitment itself and is never pushed out.
@@ -1073,6 +1064,56 @@ class Matcher:
 def _marked_words(text: str, lang: str) -> tuple[str, ...]:
     """The inflection-free forms of the words a cue marks "=", in order."""
     return tuple(light_form(m.group(2), lang) for m in _MARKABLE.finditer(text) if m.group(1))
+
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class _Page:
+    """The page as frames read it, built once and only when a frame is asked about: its text and
+    title lower-cased, and the set of their words."""
+
+    text: str
+    title: str
+    lowered: str
+    words: set[str]
+
+    @classmethod
+    def of(cls, text: str, title: str | None) -> _Page:
+        lowered = f"{text}\n{title or ''}".lower()
+        return cls(text, title or "", lowered, set(_WORD.findall(lowered)))
+
+
+@dataclass(frozen=True)
+class _FrameWords:
+    """A frame's words, looked up in the set of the page's words rather than searched for one by
+    one: a long page without them is read once, not once per frame. A phrase or an acronym is
+    confirmed in the text itself, and only when a plain substring test says it may be there."""
+
+    words: frozenset[str]  # one-word entries, lower-cased
+    exact: tuple[tuple[str, re.Pattern[str]], ...]  # phrases (lower-cased) and acronyms (as written)
+
+    @classmethod
+    def of(cls, by_lang: dict[str, list[str]]) -> _FrameWords:
+        words: set[str] = set()
+        exact: list[tuple[str, re.Pattern[str]]] = []
+        for entry in (w for lang in LANGS for w in by_lang.get(lang, [])):
+            if is_acronym(entry):
+                exact.append((entry.lower(), re.compile(r"\b" + re.escape(entry) + r"\b")))
+            elif _WORD.fullmatch(entry):
+                words.add(entry.lower())
+            else:
+                exact.append((entry.lower(), re.compile(r"\b" + re.escape(entry) + r"\b", re.IGNORECASE)))
+        return cls(frozenset(words), tuple(exact))
+
+    def found(self, page: _Page) -> bool:
+        if not self.words.isdisjoint(page.words):
+            return True
+        return any(
+            needle in page.lowered and bool(pattern.search(page.text) or pattern.search(page.title))
+            for needle, pattern in self.exact
+        )
 
 
 def _kinship(catalog: Catalog) -> dict[str, frozenset[str]]:
