@@ -1194,3 +1194,34 @@ def test_technology_for_humanity_needs_its_frame(matcher):
         study + " Regulators said the use of AI in hospitals must respect patients' privacy and rights."
     )
     assert "hr75.6" in ids(matcher.match(governed, lang="en", title=title))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "absent"),
+    [
+        (
+            "es",
+            "¿Qué establece el artículo 99 del Reglamento de Tránsito?",
+            "El artículo 99 del Reglamento de Tránsito fija las multas por estacionar en doble fila. Según el "
+            "artículo 99, la sanción se duplica en zonas escolares.",
+            "ngo.3",
+        ),
+        (
+            "en",
+            "Central bank sets path to restore currency parity by 2028",
+            "The central bank said it would restore parity with the dollar by 2028, after two years of a managed "
+            "float. Parity with the dollar by 2028 is achievable, the governor said.",
+            "ngo.6",
+        ),
+    ],
+)
+def test_another_article_99_and_a_currency_parity_are_not_the_commitments(matcher, lang, title, text, absent):
+    assert absent not in ids(matcher.match(text, lang=lang, title=title))
+
+
+def test_the_charters_article_99_still_counts(matcher):
+    text = (
+        "The Secretary-General invoked Article 99 of the Charter to warn the Council of the risk of mass "
+        "atrocities, the first time in six years."
+    )
+    assert "ngo.3" in ids(matcher.match(text, lang="en"))
