@@ -1225,3 +1225,14 @@ def test_the_charters_article_99_still_counts(matcher):
         "atrocities, the first time in six years."
     )
     assert "ngo.3" in ids(matcher.match(text, lang="en"))
+
+
+def test_data_protection_as_a_right_not_as_backups(matcher):
+    title = "Data protection for small firms: why backups are not a strategy"
+    it = (
+        "Small firms often think that backups are enough. A data protection strategy needs immutable backups, "
+        "encryption of the copies and a tested restore plan. Data protection starts with knowing where your files are."
+    )
+    assert not ids(matcher.match(it, lang="en", title=title)) & {"c2a.7", "c2a.7.2"}
+    right = it + " The right to privacy of customers whose records are kept is at stake too."
+    assert "c2a.7.2" in ids(matcher.match(right, lang="en", title=title))
