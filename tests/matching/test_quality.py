@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 3092 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 3332 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -122,6 +122,13 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   meanwhile, scored once: rules-2.22 top P 0.878 R 0.873, rules-2.21 0.863 / 0.881 (so 0.6
   stays), actions P 0.786 R 0.780 (rules-2.20: 0.859 / 0.881; rules-2.15: 0.814 / 0.902, 0.767 /
   0.780; rules-2.3: 0.747 / 0.925, 0.658 / 0.831). They joined the set (3092).
+- rules-2.23 (a bare "Article 99" weak, currency parity vetoed, the data-protection action
+  framed by rights), built on the 3092. Rounds 56-59 (same two briefs, new hard-negative
+  examples), written meanwhile, scored once: top P 0.833 R 0.898, actions P 0.802 R 0.794
+  (rules-2.22 the same; rules-2.15: 0.739 / 0.917, 0.794 / 0.794; rules-2.3: 0.690 / 0.925,
+  0.644 / 0.833); one false family reference, the first (a novel titled like the Call to
+  Action). They joined the set (3332). Over rounds 32-59 (1680 statements, each group scored
+  once with the release of its time): top P 0.800 R 0.903, actions P 0.762 R 0.784.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -153,7 +160,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 3092
+    assert got["statements"] >= 3332
     assert got["top"]["precision"] >= 0.88 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.79, summary
     english = got["by_lang"]["en"]["f1"]
