@@ -1236,3 +1236,14 @@ def test_data_protection_as_a_right_not_as_backups(matcher):
     assert not ids(matcher.match(it, lang="en", title=title)) & {"c2a.7", "c2a.7.2"}
     right = it + " The right to privacy of customers whose records are kept is at stake too."
     assert "c2a.7.2" in ids(matcher.match(right, lang="en", title=title))
+
+
+def test_the_call_to_actions_subtitle_alone_names_a_book_too(matcher):
+    title = "Book review: 'The Highest Aspiration', a climber's memoir"
+    review = (
+        "The Highest Aspiration is a climber's account of the summit that almost killed her. The Highest "
+        "Aspiration, she writes, was never the peak but the descent."
+    )
+    assert "c2a" not in ids(matcher.match(review, lang="en", title=title))
+    call = "The Secretary-General's Call to Action for Human Rights, The Highest Aspiration, turns five."
+    assert "c2a" in ids(matcher.match(call, lang="en"))
