@@ -1247,3 +1247,11 @@ def test_the_call_to_actions_subtitle_alone_names_a_book_too(matcher):
     assert "c2a" not in ids(matcher.match(review, lang="en", title=title))
     call = "The Secretary-General's Call to Action for Human Rights, The Highest Aspiration, turns five."
     assert "c2a" in ids(matcher.match(call, lang="en"))
+
+
+def test_hr75_alone_can_be_a_companys_programme(matcher):
+    title = "Meridian Freight launches HR75 programme to onboard 75 new drivers a month"
+    memo = "HR75 pairs every new driver with a mentor for 75 days. The HR75 team will report to the board in June."
+    assert "hr75" not in ids(matcher.match(memo, lang="en", title=title))
+    un = "The High Commissioner's HR75 initiative asked how human rights can meet the crises of our time."
+    assert "hr75" in ids(matcher.match(un, lang="en"))

@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 3572 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 3812 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -136,6 +136,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   something else (a memoir, a vacuum-cleaner test, a marketing tip), as in round 57: rules-2.24
   gives the family the rights frame (dev unchanged). They joined the set (3572). Over rounds
   32-63 (1920 statements, each group scored once): top P 0.803 R 0.895, actions P 0.761 R 0.771.
+- Rounds 64-67 (same two briefs, new hard-negative examples), scored once with rules-2.24: top P
+  0.861 R 0.846, actions P 0.757 R 0.750, families 0.938 / 0.857 (rules-2.15: 0.762 / 0.881;
+  rules-2.3: 0.690 / 0.878). Both false family references were "HR75" naming a company's
+  human-resources programme: rules-2.25 gives the hr75 family the rights frame (dev unchanged).
+  They joined the set (3812). Over rounds 32-67 (2160 statements, each group scored once): top
+  P 0.809 R 0.889, actions P 0.760 R 0.768, families 0.978 / 0.901.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -167,7 +173,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 3572
+    assert got["statements"] >= 3812
     assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.78, summary
     english = got["by_lang"]["en"]["f1"]
