@@ -75,7 +75,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.25"
+MATCHER_VERSION = "rules-2.26"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -236,6 +236,23 @@ _ADMINISTRATIVE = re.compile(
     re.IGNORECASE,
 )
 DIGEST_OPENING = 300  # characters of the text, after the title, where a digest says what it is
+# A sports story (a league's parity rule, a cup's "sudden death", a cricket council's sanctions)
+# borrows the words of several commitments; it is about one only when it speaks of rights (the
+# migrant workers of a World Cup, the rights of women players). Recognised by three distinct words
+# of sport in its title and opening.
+_SPORT = re.compile(
+    r"\b(?:match|matches|tournament|league|season|club|clubs|players|coach|cup|championship|olympiad"
+    r"|referee|striker|goalkeeper|stadium|fixture|fans|athletes|sprint|marathon|cricket|football"
+    r"|basketball|tennis|chess|badminton|handball|cycling|rugby|volleyball"
+    r"|matchs|tournoi|ligue|saison|joueurs|joueuses|entraîneur|coupe|championnat|olympiade|arbitre"
+    r"|buteur|gardien|stade|supporters|athlètes|basket|échecs|cyclisme|volley"
+    r"|partido|partidos|torneo|liga|temporada|clubes|jugadores|jugadoras|entrenador|copa|campeonato"
+    r"|olimpiada|árbitro|delantero|portero|estadio|afición|atletas|maratón|fútbol|baloncesto|tenis"
+    r"|ajedrez|bádminton|balonmano|ciclismo|voleibol)\b",
+    re.IGNORECASE,
+)
+SPORT_OPENING = 400  # characters of the text, after the title, where a sports story shows its words
+SPORT_WORDS = 3
 _PARAGRAPH = re.compile(r"\n\s*")  # a line break: a digest's items are its paragraphs
 
 
@@ -853,6 +870,10 @@ class Matcher:
             or ev.names_it
             or (ev.score >= self.dominance * top and ev.score >= self.side_topic * unrelated_top(cid))
         }
+        if scores and "rights" in self._frames and _sports_story(text, title):
+            page = page or _Page.of(text, title)
+            if not self._frames["rights"].found(page):
+                scores = {}
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
 
@@ -1064,6 +1085,12 @@ class Matcher:
 def _marked_words(text: str, lang: str) -> tuple[str, ...]:
     """The inflection-free forms of the words a cue marks "=", in order."""
     return tuple(light_form(m.group(2), lang) for m in _MARKABLE.finditer(text) if m.group(1))
+
+
+def _sports_story(text: str, title: str | None) -> bool:
+    """Whether the title and opening hold ``SPORT_WORDS`` distinct words of sport (``_SPORT``)."""
+    opening = f"{title or ''}\n{text[:SPORT_OPENING]}"
+    return len({m.group().lower() for m in _SPORT.finditer(opening)}) >= SPORT_WORDS
 
 
 _WORD = re.compile(r"\w+")

@@ -1255,3 +1255,37 @@ def test_hr75_alone_can_be_a_companys_programme(matcher):
     assert "hr75" not in ids(matcher.match(memo, lang="en", title=title))
     un = "The High Commissioner's HR75 initiative asked how human rights can meet the crises of our time."
     assert "hr75" in ids(matcher.match(un, lang="en"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "absent"),
+    [
+        (
+            "en",
+            "Chess Olympiad adopts gender parity rule for team captains and arbiters",
+            "The chess federation said the Olympiad's matches will have as many women as men among arbiters, and "
+            "gender parity will apply to team captains from next season. Players welcomed the decision.",
+            {"c2a.3", "ngo.6"},
+        ),
+        (
+            "es",
+            "Condenados los exdirectivos del club por fraude fiscal en fichajes de jugadores",
+            "El tribunal condenó a tres exdirectivos del club de fútbol por fraude fiscal en los fichajes de "
+            "jugadores de la temporada pasada. La fiscalía habló de años de impunidad y pidió que los responsables "
+            "devuelvan lo defraudado.",
+            {"hr75.5", "ngo.4"},
+        ),
+    ],
+)
+def test_a_sports_story_references_nothing_unless_it_speaks_of_rights(matcher, lang, title, text, absent):
+    assert not ids(matcher.match(text, lang=lang, title=title)) & absent
+
+
+def test_a_sports_story_on_rights_is_read_as_usual(matcher):
+    title = "Chess Olympiad adopts gender parity rule for team captains and arbiters"
+    text = (
+        "The chess federation said the Olympiad's matches will have as many women as men among arbiters, and "
+        "gender parity will apply to team captains from next season. Players said the rights of women players "
+        "and an end to discrimination against women in the game were long overdue."
+    )
+    assert "c2a.3" in ids(matcher.match(text, lang="en", title=title))
