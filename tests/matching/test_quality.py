@@ -142,6 +142,8 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   human-resources programme: rules-2.25 gives the hr75 family the rights frame (dev unchanged).
   They joined the set (3812). Over rounds 32-67 (2160 statements, each group scored once): top
   P 0.809 R 0.889, actions P 0.760 R 0.768, families 0.978 / 0.901.
+- rules-2.26: a sports story references nothing unless it speaks of rights (on the 3812: 12
+  false references removed, none true; no dev statement is a sports story).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
