@@ -2,7 +2,7 @@
 it is there) must not fall below their guarded levels. A catalog edit that trades them away fails
 here, with the figures in the message.
 
-The held-out set (tests/matching/heldout.jsonl, 3812 statements) is written by the team, never
+The held-out set (tests/matching/heldout.jsonl, 4052 statements) is written by the team, never
 copied from dev; the people, quotes and figures in it are invented. Each round was scored as unseen before any fix it prompted:
 - rounds 1-5 (169) prompted the rules and cues of the first catalog;
 - round 6 (25 longer statements in everyday wording): top P 0.658 R 0.543, actions P 0.571 R 0.222;
@@ -143,7 +143,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   They joined the set (3812). Over rounds 32-67 (2160 statements, each group scored once): top
   P 0.809 R 0.889, actions P 0.760 R 0.768, families 0.978 / 0.901.
 - rules-2.26: a sports story references nothing unless it speaks of rights (on the 3812: 12
-  false references removed, none true; no dev statement is a sports story).
+  false references removed, none true; no dev statement is a sports story). Rounds 68-71 (same
+  two briefs, new hard-negative examples), written meanwhile, scored once: top P 0.888 R 0.912,
+  actions P 0.744 R 0.776, families 1.0 / 0.933 (rules-2.15: 0.811 / 0.941; rules-2.3: 0.742 /
+  0.952). They joined the set (4052). Over rounds 32-71 (2400 statements, each group scored once
+  with the release of its time): top P 0.816 R 0.891, actions P 0.758 R 0.769, families 0.980 /
+  0.904.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -175,7 +180,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 3812
+    assert got["statements"] >= 4052
     assert got["top"]["precision"] >= 0.87 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.78, summary
     english = got["by_lang"]["en"]["f1"]
