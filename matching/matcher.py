@@ -21,11 +21,12 @@ How it decides, in order:
    "holds a degree", "est titulaire d'une maîtrise"), and those after it in its paragraph that
    go on with the person ("She also taught ..."), tell where an appointee worked, not what the
    text is about.
-   Before any evidence is weighed, two questions about the whole page: an entry defined as
-   rights-based names a frame (``Catalog.frames``), and a page that never uses its words ("right",
-   "droit", "derecho") cannot reference it; in an administrative text (a budget committee, an
-   appointment, a programme of work, a meeting calendar: ``_ADMINISTRATIVE``, read in the title)
-   only what the title names counts.
+   Two questions about the whole page: in an administrative text (a budget committee, an
+   appointment, a programme of work, a provisional agenda, a meeting calendar:
+   ``_ADMINISTRATIVE``, read in the title) only what the title names counts; and an entry that
+   names a frame (``Catalog.frames``: rights, civic space, armed violence, the UN system...) is
+   referenced only by a page that uses the frame's words somewhere. That one is asked last, for an
+   entry that would otherwise fire, against the page's word set built once (``_FrameWords``).
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
    Evidence is summed per source (own cues, each theme): the best source counts in full, the
@@ -42,8 +43,11 @@ How it decides, in order:
    title. On statements never seen this rule traded 0.05 of action recall for 0.06 of precision.
    Nor does an action named once as one item of a list (a sentence with ``LIST_COMMAS`` commas),
    nor a domain, message or priority named so with nothing else (an agenda's list of priorities).
-5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest is
+5. Dominance: a domain/message/priority whose evidence is under 30% of the text's strongest, or
+   under ``SIDE_TOPIC`` of the strongest commitment it is not related to (a side topic), is
    dropped, unless it returns in several sentences or the text names it with its own strong cue.
+   A sports story (``_SPORT`` words in its title and opening) references nothing unless it speaks
+   of rights.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
    is only ever referenced when the text names the document itself.
 """
@@ -1096,7 +1100,7 @@ def _sports_story(text: str, title: str | None) -> bool:
 _WORD = re.compile(r"\w+")
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Page:
     """The page as frames read it, built once and only when a frame is asked about: its text and
     title lower-cased, and the set of their words."""
