@@ -1283,3 +1283,59 @@ def test_a_side_topic_gives_way_to_an_unrelated_main_topic_but_not_to_a_related_
     assert "hr75.4" not in found  # unrelated and under half: passing through
     # Without the main topic the same words are what the text is about.
     assert "hr75.4" in ids(Matcher(small_catalog(entries)).match(passing + padding("en"), lang="en"))
+
+
+# c2a.6.3 is the UN making fuller use of its own tools, the UPR among them: a State that builds its
+# review's recommendations into its development plan is using the outcomes (c2a.1.3), not the UN.
+UPR_BY_A_STATE = {
+    "en": (
+        "Ministry maps its review recommendations onto the national development plan",
+        "The planning ministry has mapped the 190 recommendations the country accepted at its last "
+        "Universal Periodic Review onto the targets of its national development plan. Officials say the "
+        "UPR recommendations will also shape the voluntary national review presented in July, and the "
+        "ministry will publish a yearly progress table.",
+    ),
+    "fr": (
+        "Le ministère du Plan relie les recommandations de l'examen à son plan de développement",
+        "Le ministère du Plan a rattaché les 190 recommandations acceptées lors du dernier Examen "
+        "périodique universel aux cibles du plan national de développement. Selon les responsables, les "
+        "recommandations de l'EPU nourriront aussi l'examen national volontaire présenté en juillet, et "
+        "le ministère publiera chaque année un tableau des progrès.",
+    ),
+    "es": (
+        "El ministerio vincula las recomendaciones del examen con el plan nacional de desarrollo",
+        "El Ministerio de Planificación vinculó las 190 recomendaciones aceptadas en el último Examen "
+        "Periódico Universal con las metas del plan nacional de desarrollo. Según los funcionarios, las "
+        "recomendaciones del EPU orientarán también el examen nacional voluntario que se presentará en "
+        "julio, y el ministerio publicará cada año un cuadro de avances.",
+    ),
+}
+UPR_BY_THE_UN = {
+    "en": (
+        "UN country team puts review recommendations at the centre of its work",
+        "The UN country team has built the recommendations of the Universal Periodic Review into its new "
+        "Cooperation Framework. The Resident Coordinator said every UN agency in the country would report "
+        "on the UPR recommendations its programmes support.",
+    ),
+    "fr": (
+        "L'équipe de pays des Nations Unies place les recommandations au cœur de son travail",
+        "L'équipe de pays des Nations Unies a intégré les recommandations de l'Examen périodique universel "
+        "dans son nouveau cadre de coopération. La coordonnatrice résidente a indiqué que chaque organisme "
+        "rendrait compte des recommandations de l'EPU que ses programmes appuient.",
+    ),
+    "es": (
+        "El equipo de las Naciones Unidas en el país sitúa las recomendaciones en el centro de su labor",
+        "El equipo de país de las Naciones Unidas incorporó las recomendaciones del Examen Periódico "
+        "Universal en su nuevo Marco de Cooperación. La coordinadora residente indicó que cada organismo "
+        "informará sobre las recomendaciones del EPU que apoyan sus programas.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_the_upr_used_by_a_state_is_development_planning_by_the_un_its_fuller_use(matcher, lang):
+    title, text = UPR_BY_A_STATE[lang]
+    by_state = ids(matcher.match(text, lang=lang, title=title))
+    assert "c2a.1.3" in by_state and "c2a.6.3" not in by_state
+    title, text = UPR_BY_THE_UN[lang]
+    assert "c2a.6.3" in ids(matcher.match(text, lang=lang, title=title))
