@@ -1123,14 +1123,20 @@ class _FrameWords:
     confirmed in the text itself, and only when a plain substring test says it may be there."""
 
     words: frozenset[str]  # one-word entries, lower-cased
-    exact: tuple[tuple[str, re.Pattern[str]], ...]  # phrases (lower-cased) and acronyms (as written)
+    # phrases (lower-cased), acronyms and names marked "=" (as written)
+    exact: tuple[tuple[str, re.Pattern[str]], ...]
 
     @classmethod
     def of(cls, by_lang: dict[str, list[str]]) -> _FrameWords:
+        """An acronym, and a name marked "=" ("=General Assembly": the UN's, not a federation's
+        general assembly), must be written as the catalog writes it; other words in any case."""
         words: set[str] = set()
         exact: list[tuple[str, re.Pattern[str]]] = []
         for entry in (w for lang in LANGS for w in by_lang.get(lang, [])):
-            if is_acronym(entry):
+            if entry.startswith("="):
+                name = entry[1:]
+                exact.append((name.lower(), re.compile(r"\b" + re.escape(name) + r"\b")))
+            elif is_acronym(entry):
                 exact.append((entry.lower(), re.compile(r"\b" + re.escape(entry) + r"\b")))
             elif _WORD.fullmatch(entry):
                 words.add(entry.lower())

@@ -1339,3 +1339,40 @@ def test_the_upr_used_by_a_state_is_development_planning_by_the_un_its_fuller_us
     assert "c2a.1.3" in by_state and "c2a.6.3" not in by_state
     title, text = UPR_BY_THE_UN[lang]
     assert "c2a.6.3" in ids(matcher.match(text, lang=lang, title=title))
+
+
+# Every federation, union and party has a general assembly and a secretary-general; the UN's are
+# written with capitals. UN gender parity (c2a.3.7, framed by the UN system) needs the UN's.
+ASSOCIATION_PARITY = {
+    "en": (
+        "Cycling federation adopts gender parity for its board",
+        "The cycling federation's general assembly voted to require gender parity on its board by 2028, "
+        "with equal numbers of women and men among its elected members; the secretary-general said the "
+        "clubs would be consulted on the lists.",
+        "At the UN General Assembly, the Secretary-General said gender parity across the United Nations "
+        "system would be reached by 2028, with equal numbers of women and men at every level.",
+    ),
+    "fr": (
+        "La fédération de cyclisme impose la parité dans son conseil",
+        "L'assemblée générale de la fédération de cyclisme a voté la parité femmes-hommes dans son conseil "
+        "d'administration d'ici à 2028, avec autant de femmes que d'hommes parmi les élus ; le secrétaire général a indiqué que les clubs "
+        "seraient consultés sur les listes.",
+        "Devant l'Assemblée générale, le Secrétaire général a indiqué que la parité entre les femmes et les "
+        "hommes dans le système des Nations Unies serait atteinte d'ici à 2028, à tous les niveaux.",
+    ),
+    "es": (
+        "La federación de ciclismo impone la paridad de género en su junta",
+        "La asamblea general de la federación de ciclismo aprobó la paridad de género en su junta directiva "
+        "para 2028, con igual número de mujeres y hombres; el secretario general dijo que los clubes serían "
+        "consultados sobre las listas.",
+        "Ante la Asamblea General, el Secretario General afirmó que la paridad de género en el sistema de "
+        "las Naciones Unidas se alcanzará en 2028, en todos los niveles.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_an_associations_general_assembly_is_not_the_uns(matcher, lang):
+    title, association, un = ASSOCIATION_PARITY[lang]
+    assert "c2a.3.7" not in ids(matcher.match(association, lang=lang, title=title))
+    assert "c2a.3.7" in ids(matcher.match(un, lang=lang, title="Gender parity"))
