@@ -243,16 +243,19 @@ DIGEST_OPENING = 300  # characters of the text, after the title, where a digest 
 # A sports story (a league's parity rule, a cup's "sudden death", a cricket council's sanctions)
 # borrows the words of several commitments; it is about one only when it speaks of rights (the
 # migrant workers of a World Cup, the rights of women players). Recognised by three distinct words
-# of sport in its title and opening.
+# of sport in its title and opening, singular or plural (a federation's squads, ligues, temporadas).
 _SPORT = re.compile(
-    r"\b(?:match|matches|tournament|league|season|club|clubs|players|coach|cup|championship|olympiad"
-    r"|referee|striker|goalkeeper|stadium|fixture|fans|athletes|sprint|marathon|cricket|football"
-    r"|basketball|tennis|chess|badminton|handball|cycling|rugby|volleyball"
-    r"|matchs|tournoi|ligue|saison|joueurs|joueuses|entraîneur|coupe|championnat|olympiade|arbitre"
-    r"|buteur|gardien|stade|supporters|athlètes|basket|échecs|cyclisme|volley"
-    r"|partido|partidos|torneo|liga|temporada|clubes|jugadores|jugadoras|entrenador|copa|campeonato"
-    r"|olimpiada|árbitro|delantero|portero|estadio|afición|atletas|maratón|fútbol|baloncesto|tenis"
-    r"|ajedrez|bádminton|balonmano|ciclismo|voleibol)\b",
+    r"\b(?:match|matches|tournaments?|leagues?|seasons?|clubs?|players?|coach|coaches|cups?"
+    r"|championships?|olympiads?|olympics?|referees?|striker|goalkeeper|stadiums?|fixtures?|fans"
+    r"|athletes?|squads?|sprint|marathon|cricket|football|basketball|tennis|chess|badminton|handball"
+    r"|cycling|rugby|volleyball"
+    r"|matchs|tournois?|ligues?|saisons?|joueurs?|joueuses?|entraîneurs?|coupes?|championnats?"
+    r"|olympiades?|olympiques?|arbitres?|buteur|gardien|stades?|supporters|athlètes?|basket|échecs"
+    r"|cyclisme|volley"
+    r"|partidos?|torneos?|ligas?|temporadas?|clubes|jugador|jugadora|jugadores|jugadoras"
+    r"|entrenador|entrenadores|copas?|campeonatos?|olimpiadas?|olímpic[oa]s?|árbitros?|delantero"
+    r"|portero|estadios?|afición|atletas?|maratón|fútbol|baloncesto|tenis|ajedrez|bádminton"
+    r"|balonmano|ciclismo|voleibol)\b",
     re.IGNORECASE,
 )
 SPORT_OPENING = 400  # characters of the text, after the title, where a sports story shows its words

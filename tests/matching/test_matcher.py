@@ -1060,6 +1060,25 @@ LOOK_ALIKES = [
         "La liga de fútbol anunció la paridad de género en los premios de un torneo a partir de la próxima temporada, un paso histórico para las jugadoras.",
         {"c2a.3.7"},
     ),
+    # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
+    (
+        "en",
+        "Badminton federation adopts gender parity for its national squads",
+        "From the next seasons, the federation's squads for international tournaments will be selected on a gender-parity basis, with equal numbers of women and men. The federation said gender parity would help girls stay in the sport and give women more chances against the best.",
+        {"c2a.3", "ngo.6"},
+    ),
+    (
+        "fr",
+        "Volley : la fédération impose la parité femmes-hommes dans ses ligues",
+        "Dès les prochaines saisons, les ligues régionales et les championnats nationaux devront respecter la parité femmes-hommes dans leurs instances. La fédération estime que l'égalité entre les femmes et les hommes aidera les joueuses à rester dans le sport.",
+        {"c2a.3", "ngo.6"},
+    ),
+    (
+        "es",
+        "El balonmano impone la paridad de género en sus ligas",
+        "A partir de las próximas temporadas, las ligas y los campeonatos nacionales deberán respetar la paridad de género en sus órganos directivos. La federación afirmó que la igualdad de género ayudará a que las jugadoras no abandonen el deporte.",
+        {"c2a.3", "ngo.6"},
+    ),
     (
         "en",
         None,
