@@ -225,6 +225,8 @@ _DIGEST = re.compile(
 # protection of civilians component of the mission" in a budget story, "peace processes" in an
 # appointment. Recognised by the title; in one, only what the title names counts. Mandate renewals
 # are not among them: renewing a mission's or a rapporteur's mandate is a decision on substance.
+# A message of condolence reads the same way: the crisis a flood or an earthquake falls on is its
+# setting ("already severely tested by the humanitarian crisis"); a killing its title names counts.
 _ADMINISTRATIVE = re.compile(
     r"\bFifth Committee\b|\bCinquième Commission\b|\bQuinta Comisión\b"
     r"|\bprogramme budget\b|\bprojet de budget-programme\b|\bpresupuesto por programas\b"
@@ -236,7 +238,9 @@ _ADMINISTRATIVE = re.compile(
     r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
     r"|\bprovisional agenda\b|\bordre du jour provisoire\b|\bprograma provisional\b"
     r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
-    r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b",
+    r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b"
+    r"|\bcondolences?\b|\bsaddened by\b|\bcondoléances\b|\battristée?s? par\b|\bcondolencias\b"
+    r"|\bentristecid[oa]s? por\b",
     re.IGNORECASE,
 )
 DIGEST_OPENING = 300  # characters of the text, after the title, where a digest says what it is

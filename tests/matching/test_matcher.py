@@ -1395,3 +1395,41 @@ def test_an_associations_general_assembly_is_not_the_uns(matcher, lang):
     title, association, un = ASSOCIATION_PARITY[lang]
     assert "c2a.3.7" not in ids(matcher.match(association, lang=lang, title=title))
     assert "c2a.3.7" in ids(matcher.match(un, lang=lang, title="Gender parity"))
+
+
+CONDOLENCES = {
+    "en": (
+        "Secretary-General saddened by loss of life in floods",
+        "The Secretary-General extends his condolences to the families of the victims of the floods. The "
+        "disaster strikes a region already facing a severe humanitarian crisis, where armed conflict has "
+        "displaced thousands of civilians.",
+        "Secretary-General saddened by killing of journalist",
+        "The Secretary-General condemns the killing of a journalist and calls for the perpetrators to be "
+        "brought to justice; attacks on journalists must end.",
+    ),
+    "fr": (
+        "Inondations : message de condoléances du Secrétaire général",
+        "Le Secrétaire général présente ses condoléances aux familles des victimes des inondations. La "
+        "catastrophe frappe une région déjà éprouvée par une grave crise humanitaire, où le conflit armé a "
+        "déplacé des milliers de civils.",
+        "Le Secrétaire général attristé par l'assassinat d'un journaliste",
+        "Le Secrétaire général condamne l'assassinat d'un journaliste et demande que les auteurs soient "
+        "traduits en justice ; les attaques contre les journalistes doivent cesser.",
+    ),
+    "es": (
+        "Inundaciones: mensaje de condolencias del Secretario General",
+        "El Secretario General expresa sus condolencias a las familias de las víctimas de las inundaciones. "
+        "El desastre golpea una región que ya enfrenta una grave crisis humanitaria, donde el conflicto "
+        "armado ha desplazado a miles de civiles.",
+        "El Secretario General, entristecido por el asesinato de un periodista",
+        "El Secretario General condena el asesinato de un periodista y pide que los autores rindan cuentas; "
+        "los ataques contra periodistas deben cesar.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_a_message_of_condolence_counts_what_its_title_names(matcher, lang):
+    title, text, killing_title, killing = CONDOLENCES[lang]
+    assert not ids(matcher.match(text, lang=lang, title=title)) & {"c2a.2", "hr75.2"}
+    assert "c2a.4" in ids(matcher.match(killing, lang=lang, title=killing_title))
