@@ -221,9 +221,10 @@ _DIGEST = re.compile(
     re.IGNORECASE,
 )
 # The UN's administrative texts (budget committees, appointments, programmes of work, meeting
-# calendars) name themes as the labels of the work they organise, not as their subject: "the
-# protection of civilians component of the mission" in a budget story, "peace processes" in an
-# appointment. Recognised by the title; in one, only what the title names counts. Mandate renewals
+# calendars, the announcement of a session, a media advisory) name themes as the labels of the work
+# they organise, not as their subject: "the protection of civilians component of the mission" in a
+# budget story, "peace processes" in an appointment, "the situation of human rights defenders" in
+# the list of a session's dialogues. Recognised by the title; in one, only what the title names counts. Mandate renewals
 # are not among them: renewing a mission's or a rapporteur's mandate is a decision on substance.
 # A message of condolence reads the same way: the crisis a flood or an earthquake falls on is its
 # setting ("already severely tested by the humanitarian crisis"); a killing its title names counts.
@@ -238,6 +239,10 @@ _ADMINISTRATIVE = re.compile(
     r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
     r"|\bprovisional agenda\b|\bordre du jour provisoire\b|\bprograma provisional\b"
     r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
+    r"|\bmedia advisory\b|\bavis aux médias\b|\baviso a los medios\b"
+    r"|\bto (?:hold|open) (?:its )?(?:next|\S+) (?:regular |special )?session\b"
+    r"|\b(?:tiendra|ouvrira) sa (?:prochaine|\S+) session\b"
+    r"|\b(?:celebrará|inaugurará) su (?:próximo|\S+) período (?:extraordinario )?de sesiones\b"
     r"|\bpractical information\b|\binformations pratiques\b|\binformación práctica\b"
     r"|\bcondolences?\b|\bsaddened by\b|\bcondoléances\b|\battristée?s? par\b|\bcondolencias\b"
     r"|\bentristecid[oa]s? por\b",

@@ -1433,3 +1433,32 @@ def test_a_message_of_condolence_counts_what_its_title_names(matcher, lang):
     title, text, killing_title, killing = CONDOLENCES[lang]
     assert not ids(matcher.match(text, lang=lang, title=title)) & {"c2a.2", "hr75.2"}
     assert "c2a.4" in ids(matcher.match(killing, lang=lang, title=killing_title))
+
+
+SESSION_NOTICES = {
+    "en": (
+        "Council to open its 61st session in Geneva",
+        "The Council will hold a dialogue with the Special Rapporteur on the situation of human rights "
+        "defenders. Reprisals against human rights defenders and attacks on journalists will be at the "
+        "centre of a debate in which civil society groups will also speak.",
+    ),
+    "fr": (
+        "Le Conseil tiendra sa 61e session à Genève",
+        "Le Conseil dialoguera avec le Rapporteur spécial sur la situation des défenseurs des droits de "
+        "l'homme. Les représailles contre les défenseurs des droits de l'homme et les attaques contre les "
+        "journalistes seront au cœur d'un débat où la société civile prendra aussi la parole.",
+    ),
+    "es": (
+        "El Consejo celebrará su 61.º período de sesiones en Ginebra",
+        "El Consejo dialogará con el Relator Especial sobre la situación de los defensores de derechos "
+        "humanos. Las represalias contra los defensores de derechos humanos y los ataques contra periodistas "
+        "estarán en el centro de un debate en el que también intervendrá la sociedad civil.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_the_announcement_of_a_session_lists_its_topics_without_being_about_them(matcher, lang):
+    title, text = SESSION_NOTICES[lang]
+    assert "ngo.5" in ids(matcher.match(text, lang=lang))  # the same words, read as a statement
+    assert not ids(matcher.match(text, lang=lang, title=title)) & {"c2a.4", "hr75.1", "ngo.5"}
