@@ -61,6 +61,7 @@ class Frame:
     name: str
     title: str
     words: dict[str, tuple[str, ...]]
+    times: int = 1  # uses of the words the page must hold: more than one, for "more than in passing"
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,12 @@ def _parse_frame(name: str, raw: Any) -> Frame:
     words = (raw or {}).get("words") if isinstance(raw, dict) else None
     if not isinstance(words, dict) or any(lang not in words or not words[lang] for lang in LANGS):
         raise CatalogError(f"frame {name!r} needs words in every language ({', '.join(LANGS)})")
-    return Frame(name, str(raw.get("title", name)), {lang: tuple(map(str, words[lang])) for lang in LANGS})
+    times = raw.get("times", 1)
+    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+        raise CatalogError(f"frame {name!r}: times must be a whole number of 1 or more")
+    return Frame(
+        name, str(raw.get("title", name)), {lang: tuple(map(str, words[lang])) for lang in LANGS}, times
+    )
 
 
 def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:

@@ -79,7 +79,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.27"
+MATCHER_VERSION = "rules-2.28"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -477,7 +477,9 @@ class Matcher:
         # A frame's words in any language: a page may quote another language, and it is the
         # text's subject, not its language, that a frame asks about. An acronym is matched as
         # written ("UN" is not the French and Spanish article "un").
-        self._frames = {name: _FrameWords.of(frame.words) for name, frame in catalog.frames.items()}
+        self._frames = {
+            name: _FrameWords.of(frame.words, frame.times) for name, frame in catalog.frames.items()
+        }
         # The index is built once and lives as long as the process; moving it out of the cyclic
         # collector's sight keeps every later collection from walking it (with a 100x catalog the
         # collector otherwise costs more than the matching itself).
@@ -1115,17 +1117,17 @@ _WORD = re.compile(r"\w+")
 @dataclass(frozen=True)
 class _Page:
     """The page as frames read it, built once and only when a frame is asked about: its text and
-    title lower-cased, and the set of their words."""
+    title lower-cased, and how often each of their words occurs."""
 
     text: str
     title: str
     lowered: str
-    words: set[str]
+    words: Counter[str]
 
     @classmethod
     def of(cls, text: str, title: str | None) -> _Page:
         lowered = f"{text}\n{title or ''}".lower()
-        return cls(text, title or "", lowered, set(_WORD.findall(lowered)))
+        return cls(text, title or "", lowered, Counter(_WORD.findall(lowered)))
 
 
 @dataclass(frozen=True)
@@ -1137,9 +1139,10 @@ class _FrameWords:
     words: frozenset[str]  # one-word entries, lower-cased
     # phrases (lower-cased), acronyms and names marked "=" (as written)
     exact: tuple[tuple[str, re.Pattern[str]], ...]
+    times: int = 1  # how many times the page must use them
 
     @classmethod
-    def of(cls, by_lang: dict[str, list[str]]) -> _FrameWords:
+    def of(cls, by_lang: dict[str, tuple[str, ...]], times: int = 1) -> _FrameWords:
         """An acronym, and a name marked "=" ("=General Assembly": the UN's, not a federation's
         general assembly), must be written as the catalog writes it; other words in any case."""
         words: set[str] = set()
@@ -1154,15 +1157,25 @@ class _FrameWords:
                 words.add(entry.lower())
             else:
                 exact.append((entry.lower(), re.compile(r"\b" + re.escape(entry) + r"\b", re.IGNORECASE)))
-        return cls(frozenset(words), tuple(exact))
+        return cls(frozenset(words), tuple(exact), times)
 
     def found(self, page: _Page) -> bool:
-        if not self.words.isdisjoint(page.words):
+        if self.times > 1:
+            return self._uses(page) >= self.times
+        if not self.words.isdisjoint(page.words.keys()):
             return True
         return any(
             needle in page.lowered and bool(pattern.search(page.text) or pattern.search(page.title))
             for needle, pattern in self.exact
         )
+
+    def _uses(self, page: _Page) -> int:
+        """How many times the page uses the frame's words, in its text and title."""
+        count = sum(page.words[word] for word in self.words)
+        for needle, pattern in self.exact:
+            if needle in page.lowered:
+                count += len(pattern.findall(page.text)) + len(pattern.findall(page.title))
+        return count
 
 
 def _kinship(catalog: Catalog) -> dict[str, frozenset[str]]:

@@ -680,6 +680,33 @@ def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
         small_catalog([{**entry, "frame": "missing"}], frames=frames)
 
 
+def test_a_frame_may_ask_for_its_words_more_than_once():
+    """A Human Rights Economy is a subject of rights: a forecast naming "human rights" once is not it."""
+    entry = catalog_entry(
+        "hr75.3",
+        "Economies transformed with equality and sustainability at the core",
+        {
+            "en": {"s": ["financing for development"]},
+            "fr": {"s": ["financement du développement"]},
+            "es": {"s": ["financiación para el desarrollo"]},
+        },
+        frame="twice",
+    )
+    words = {"en": ["right", "rights", "=Human Rights Economy"], "fr": ["droits"], "es": ["derechos"]}
+    m = Matcher(small_catalog([entry], frames={"twice": {"times": 2, "words": words}}))
+    once = "Financing for development dominated the forum; a side event looked at human rights."
+    assert m.match(once, lang="en") == []
+    twice = (
+        "Financing for development must respect human rights: debt service crowds out the right to health."
+    )
+    assert ids(m.match(twice, lang="en")) == {"hr75.3"}
+    # a phrase of the frame counts as one use, the title too
+    assert ids(m.match(once, lang="en", title="A Human Rights Economy")) == {"hr75.3"}
+    for times in (0, "2", True):
+        with pytest.raises(CatalogError, match="times"):
+            small_catalog([entry], frames={"twice": {"times": times, "words": words}})
+
+
 # Each text makes a reference without the negative cues: it repeats the look-alike word enough.
 @pytest.mark.parametrize(
     ("text", "lang", "absent"),
@@ -1059,6 +1086,19 @@ LOOK_ALIKES = [
         None,
         "La liga de fútbol anunció la paridad de género en los premios de un torneo a partir de la próxima temporada, un paso histórico para las jugadoras.",
         {"c2a.3.7"},
+    ),
+    # An economic forecast naming human rights once, in a list of side events, is no Human Rights Economy.
+    (
+        "en",
+        "Regional growth forecast at 2.2 per cent, economic commission says",
+        "The economic commission expects growth of 2.2 per cent, held back by debt service, weak investment and falling commodity prices. Financing for development will need new sources, from tax reform to debt relief and fairer international financial institutions; a side event will discuss human rights and social protection.",
+        {"hr75.3"},
+    ),
+    (
+        "es",
+        "La comisión económica prevé un crecimiento del 2,2 %",
+        "La comisión económica prevé un crecimiento del 2,2 %, frenado por el servicio de la deuda, la débil inversión y la caída de los precios de las materias primas. La financiación para el desarrollo requerirá nuevas fuentes, desde la reforma tributaria hasta el alivio de la deuda y unas instituciones financieras internacionales más justas; un evento paralelo tratará los derechos humanos y la protección social.",
+        {"hr75.3"},
     ),
     # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
     (
