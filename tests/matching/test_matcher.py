@@ -1100,6 +1100,25 @@ LOOK_ALIKES = [
         "La comisión económica prevé un crecimiento del 2,2 %, frenado por el servicio de la deuda, la débil inversión y la caída de los precios de las materias primas. La financiación para el desarrollo requerirá nuevas fuentes, desde la reforma tributaria hasta el alivio de la deuda y unas instituciones financieras internacionales más justas; un evento paralelo tratará los derechos humanos y la protección social.",
         {"hr75.3"},
     ),
+    # A corruption trial has prosecutors, judges and accountability, but no grave crime and no rights.
+    (
+        "en",
+        "Former minister goes on trial over kickbacks in port contract",
+        "Prosecutors allege that the former transport minister took kickbacks on a port contract inflated by 40 per cent. The trial opened before the anti-corruption court, and the prosecutor said accountability for corruption would be pursued without exception; the judges will hear 30 witnesses.",
+        {"hr75.5", "ngo.4"},
+    ),
+    (
+        "fr",
+        "Ouverture du procès d'un ancien ministre pour corruption",
+        "Le parquet accuse l'ancien ministre des Transports d'avoir perçu des pots-de-vin sur un contrat portuaire surévalué de 40 %. Le procès s'est ouvert devant le tribunal anticorruption ; le procureur a promis des poursuites sans exception et la reddition de comptes pour la corruption ; les juges entendront 30 témoins.",
+        {"hr75.5", "ngo.4"},
+    ),
+    (
+        "es",
+        "Comienza el juicio contra un exministro por sobornos",
+        "La fiscalía acusa al exministro de Transporte de haber cobrado sobornos en un contrato portuario inflado un 40 %. El juicio se abrió ante el tribunal anticorrupción; el fiscal prometió que la rendición de cuentas por la corrupción no tendrá excepciones, y los jueces escucharán a 30 testigos.",
+        {"hr75.5", "ngo.4"},
+    ),
     # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
     (
         "en",
@@ -1165,6 +1184,13 @@ LOOK_ALIKES = [
     ),
 ]
 REAL_THINGS = [
+    (
+        "en",
+        "States must execute the Court's arrest warrants",
+        "The International Criminal Court has issued arrest warrants that States parties must execute; "
+        "the prosecutor said no suspect should find a safe haven.",
+        "ngo.4",
+    ),
     (
         "en",
         None,
