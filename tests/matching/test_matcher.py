@@ -1119,6 +1119,19 @@ LOOK_ALIKES = [
         "La fiscalía acusa al exministro de Transporte de haber cobrado sobornos en un contrato portuario inflado un 40 %. El juicio se abrió ante el tribunal anticorrupción; el fiscal prometió que la rendición de cuentas por la corrupción no tendrá excepciones, y los jueces escucharán a 30 testigos.",
         {"hr75.5", "ngo.4"},
     ),
+    # A farm technology story naming its future regulation once speaks of the machine, not of its rules.
+    (
+        "en",
+        "Vineyards test autonomous drones for spraying",
+        "A wine region is testing autonomous drones that use artificial intelligence to spray vines, cutting pesticide use by a third. Growers say artificial intelligence lets the drones map each plot; the regulation of flights near homes is expected next year.",
+        {"hr75.6"},
+    ),
+    (
+        "es",
+        "Viñedos prueban drones autónomos para fumigar",
+        "Una denominación de origen prueba drones autónomos que usan inteligencia artificial para fumigar las viñas y reducir un tercio los plaguicidas. Según los viticultores, la inteligencia artificial permite a los drones cartografiar cada parcela; la regulación de los vuelos cerca de viviendas llegará el año próximo.",
+        {"hr75.6"},
+    ),
     # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
     (
         "en",
