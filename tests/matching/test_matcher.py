@@ -1132,6 +1132,25 @@ LOOK_ALIKES = [
         "Una denominación de origen prueba drones autónomos que usan inteligencia artificial para fumigar las viñas y reducir un tercio los plaguicidas. Según los viticultores, la inteligencia artificial permite a los drones cartografiar cada parcela; la regulación de los vuelos cerca de viviendas llegará el año próximo.",
         {"hr75.6"},
     ),
+    # A veto is a permanent member's act, not the UN's engagement with the Council (c2a.2.1).
+    (
+        "en",
+        "Draft on the besieged city fails",
+        "A permanent member of the Security Council vetoed the draft resolution on Thursday. Civilians in the besieged city face shelling, hunger and attacks on hospitals, and aid agencies say armed groups block humanitarian convoys; thousands of displaced people sleep in the open.",
+        {"c2a.2.1"},
+    ),
+    (
+        "fr",
+        "Le projet sur la ville assiégée échoue",
+        "Un membre permanent du Conseil de sécurité a opposé son veto au projet de résolution jeudi. Les civils de la ville assiégée subissent les bombardements, la faim et les attaques contre les hôpitaux, et les agences humanitaires disent que les groupes armés bloquent les convois ; des milliers de déplacés dorment dehors.",
+        {"c2a.2.1"},
+    ),
+    (
+        "es",
+        "Fracasa el proyecto sobre la ciudad sitiada",
+        "Un miembro permanente del Consejo de Seguridad vetó el jueves el proyecto de resolución. Los civiles de la ciudad sitiada sufren bombardeos, hambre y ataques contra hospitales, y las agencias humanitarias dicen que los grupos armados bloquean los convoyes; miles de desplazados duermen a la intemperie.",
+        {"c2a.2.1"},
+    ),
     # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
     (
         "en",
