@@ -1151,6 +1151,25 @@ LOOK_ALIKES = [
         "Un miembro permanente del Consejo de Seguridad vetó el jueves el proyecto de resolución. Los civiles de la ciudad sitiada sufren bombardeos, hambre y ataques contra hospitales, y las agencias humanitarias dicen que los grupos armados bloquean los convoyes; miles de desplazados duermen a la intemperie.",
         {"c2a.2.1"},
     ),
+    # An election's count and turnout, without a word of rights, democracy, women or violence.
+    (
+        "en",
+        "Run-off called as counting ends in presidential elections",
+        "The electoral commission announced final results of the elections on Monday: no candidate won a majority, and the two leading candidates will meet in a run-off on 19 October. Turnout in the elections reached 78 per cent, observers said, and the count took four days.",
+        {"hr75.5"},
+    ),
+    (
+        "fr",
+        "Second tour annoncé à l'issue du dépouillement des élections",
+        "La commission électorale a publié lundi les résultats définitifs des élections : aucun candidat n'a obtenu la majorité, et les deux premiers s'affronteront au second tour le 19 octobre. La participation aux élections a atteint 78 %, selon les observateurs, et le dépouillement a duré quatre jours.",
+        {"hr75.5"},
+    ),
+    (
+        "es",
+        "Habrá segunda vuelta tras el escrutinio de las elecciones",
+        "La comisión electoral publicó el lunes los resultados definitivos de las elecciones: ningún candidato obtuvo la mayoría, y los dos más votados se enfrentarán en una segunda vuelta el 19 de octubre. La participación en las elecciones alcanzó el 78 %, según los observadores, y el escrutinio duró cuatro días.",
+        {"hr75.5"},
+    ),
     # A sports story told with the plural of its words (squads, tournaments, ligues, temporadas).
     (
         "en",
@@ -1216,6 +1235,13 @@ LOOK_ALIKES = [
     ),
 ]
 REAL_THINGS = [
+    (
+        "en",
+        "Elections: threats against women candidates",
+        "Ahead of the elections, women candidates face threats and violence online; the electoral "
+        "commission and UN Women have opened a hotline so that elections are free and fair for all.",
+        "hr75.5",
+    ),
     (
         "en",
         "States must execute the Court's arrest warrants",
