@@ -1586,3 +1586,28 @@ def test_the_announcement_of_a_session_lists_its_topics_without_being_about_them
     title, text = SESSION_NOTICES[lang]
     assert "ngo.5" in ids(matcher.match(text, lang=lang))  # the same words, read as a statement
     assert not ids(matcher.match(text, lang=lang, title=title)) & {"c2a.4", "hr75.1", "ngo.5"}
+
+
+# c2a.1.3 is the UPR's outcomes and the treaty bodies' reports used in development planning and SDG
+# reporting; c2a.1.2 the mechanisms and national institutions contributing to SDG implementation.
+VNR_LINKS = {
+    "en": (
+        "Country builds its review recommendations into the national development plan",
+        "The planning ministry has built the UPR recommendations the country accepted into its new national development plan. Officials say the observations of the treaty bodies will also guide its reporting on the Sustainable Development Goals, and a yearly table will show progress on each recommendation.",
+    ),
+    "fr": (
+        "Le pays intègre les recommandations de l'examen dans son plan national de développement",
+        "Le ministère du Plan a intégré dans son nouveau plan national de développement les recommandations de l'EPU acceptées par le pays. Selon les responsables, les observations des organes conventionnels guideront aussi ses rapports sur les objectifs de développement durable, et un tableau annuel montrera les progrès de chaque recommandation.",
+    ),
+    "es": (
+        "El país incorpora las recomendaciones del examen a su plan nacional de desarrollo",
+        "El Ministerio de Planificación incorporó a su nuevo plan nacional de desarrollo las recomendaciones del EPU aceptadas por el país. Según los funcionarios, las observaciones de los órganos de tratados guiarán también sus informes sobre los Objetivos de Desarrollo Sostenible, y un cuadro anual mostrará los avances de cada recomendación.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_review_outcomes_in_a_development_plan_are_the_planning_action_not_the_mechanisms_one(matcher, lang):
+    title, text = VNR_LINKS[lang]
+    found = ids(matcher.match(text, lang=lang, title=title))
+    assert "c2a.1.3" in found and "c2a.1.2" not in found
