@@ -60,7 +60,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
-from itertools import accumulate, compress, pairwise
+from itertools import accumulate, chain, compress, pairwise
 from typing import Any
 
 import ahocorasick
@@ -1117,17 +1117,26 @@ _WORD = re.compile(r"\w+")
 @dataclass(frozen=True)
 class _Page:
     """The page as frames read it, built once and only when a frame is asked about: its text and
-    title lower-cased, and how often each of their words occurs."""
+    title lower-cased, their words, and (for a frame that asks for its words more than once) how
+    often each occurs, counted on first demand."""
 
     text: str
     title: str
     lowered: str
-    words: Counter[str]
+    tokens: list[str]
+    words: frozenset[str]
+    _counts: dict[str, Counter[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, text: str, title: str | None) -> _Page:
         lowered = f"{text}\n{title or ''}".lower()
-        return cls(text, title or "", lowered, Counter(_WORD.findall(lowered)))
+        tokens = _WORD.findall(lowered)
+        return cls(text, title or "", lowered, tokens, frozenset(tokens))
+
+    def count(self, word: str) -> int:
+        if not self._counts:
+            self._counts["words"] = Counter(self.tokens)
+        return self._counts["words"][word]
 
 
 @dataclass(frozen=True)
@@ -1161,20 +1170,26 @@ class _FrameWords:
 
     def found(self, page: _Page) -> bool:
         if self.times > 1:
-            return self._uses(page) >= self.times
-        if not self.words.isdisjoint(page.words.keys()):
+            return self._uses(page, self.times) >= self.times
+        if not self.words.isdisjoint(page.words):
             return True
         return any(
             needle in page.lowered and bool(pattern.search(page.text) or pattern.search(page.title))
             for needle, pattern in self.exact
         )
 
-    def _uses(self, page: _Page) -> int:
-        """How many times the page uses the frame's words, in its text and title."""
-        count = sum(page.words[word] for word in self.words)
+    def _uses(self, page: _Page, enough: int) -> int:
+        """How many times the page uses the frame's words, in its text and title, counted until
+        ``enough``: a long page need not be read to its end once the frame holds."""
+        count = sum(page.count(word) for word in self.words & page.words)
         for needle, pattern in self.exact:
+            if count >= enough:
+                break
             if needle in page.lowered:
-                count += len(pattern.findall(page.text)) + len(pattern.findall(page.title))
+                for _ in chain(pattern.finditer(page.title), pattern.finditer(page.text)):
+                    count += 1
+                    if count >= enough:
+                        break
         return count
 
 
