@@ -649,17 +649,23 @@ def test_one_bare_mention_of_an_action_in_a_longer_text_is_in_passing():
     assert "c2a.7.2" not in ids(m.match(relleno + " Menciona los datos personales.", lang="es"))
 
 
+def framed_entry(cid: str, title: str, strong: tuple[str, str, str], frame: str) -> dict:
+    """A catalog entry with one strong cue per language (EN, FR, ES) that names ``frame``."""
+    return catalog_entry(
+        cid,
+        title,
+        {lang: {"s": [cue]} for lang, cue in zip(("en", "fr", "es"), strong, strict=True)},
+        frame=frame,
+    )
+
+
 def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
     """An entry defined as rights-based is not referenced by a text that never speaks of rights."""
-    entry = catalog_entry(
+    entry = framed_entry(
         "hr75.4",
         "Climate action grounded in human rights",
-        {
-            "en": {"s": ["climate change"]},
-            "fr": {"s": ["changements climatiques"]},
-            "es": {"s": ["cambio climático"]},
-        },
-        frame="rights",
+        ("climate change", "changements climatiques", "cambio climático"),
+        "rights",
     )
     frames = {"rights": {"words": {"en": ["rights"], "fr": ["droits"], "es": ["derechos"]}}}
     m = Matcher(small_catalog([entry], frames=frames))
@@ -682,15 +688,11 @@ def test_a_framed_entry_needs_its_frame_words_somewhere_in_the_page():
 
 def test_a_frame_may_ask_for_its_words_more_than_once():
     """A Human Rights Economy is a subject of rights: a forecast naming "human rights" once is not it."""
-    entry = catalog_entry(
+    entry = framed_entry(
         "hr75.3",
         "Economies transformed with equality and sustainability at the core",
-        {
-            "en": {"s": ["financing for development"]},
-            "fr": {"s": ["financement du développement"]},
-            "es": {"s": ["financiación para el desarrollo"]},
-        },
-        frame="twice",
+        ("financing for development", "financement du développement", "financiación para el desarrollo"),
+        "twice",
     )
     words = {"en": ["right", "rights", "=Human Rights Economy"], "fr": ["droits"], "es": ["derechos"]}
     m = Matcher(small_catalog([entry], frames={"twice": {"times": 2, "words": words}}))
