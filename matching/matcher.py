@@ -22,11 +22,15 @@ How it decides, in order:
    go on with the person ("She also taught ..."), tell where an appointee worked, not what the
    text is about.
    Two questions about the whole page: in an administrative text (a budget committee, an
-   appointment, a programme of work, a provisional agenda, a meeting calendar:
-   ``_ADMINISTRATIVE``, read in the title) only what the title names counts; and an entry that
-   names a frame (``Catalog.frames``: rights, civic space, armed violence, the UN system...) is
-   referenced only by a page that uses the frame's words somewhere. That one is asked last, for an
-   entry that would otherwise fire, against the page's word set built once (``_FrameWords``).
+   appointment, a programme of work, a provisional agenda, a meeting calendar, the announcement
+   of a session, a media advisory, a message of condolence: ``_ADMINISTRATIVE``, read in the
+   title) only what the title names counts; and an entry that names a frame (``Catalog.frames``:
+   rights, civic space, armed violence, the UN system...) is referenced only by a page that uses
+   the frame's words somewhere. That one is asked last, for an
+   entry that would otherwise fire, against the page's word set built once (``_FrameWords``). A
+   frame's acronyms and the names it marks "=" are matched as written (a federation's general
+   assembly is not the General Assembly); a frame may ask for its words more than once
+   (``Frame.times``: the economy message needs rights named twice).
 4. Evidence strength: per commitment, a weighted sum over distinct cues (strong 4, medium 2,
    weak 1, scaled by the theme multiplier), a little more for repetition, twice for the title.
    Evidence is summed per source (own cues, each theme): the best source counts in full, the
@@ -224,8 +228,9 @@ _DIGEST = re.compile(
 # calendars, the announcement of a session, a media advisory) name themes as the labels of the work
 # they organise, not as their subject: "the protection of civilians component of the mission" in a
 # budget story, "peace processes" in an appointment, "the situation of human rights defenders" in
-# the list of a session's dialogues. Recognised by the title; in one, only what the title names counts. Mandate renewals
-# are not among them: renewing a mission's or a rapporteur's mandate is a decision on substance.
+# the list of a session's dialogues. Recognised by the title; in one, only what the title names
+# counts. Mandate renewals are not among them: renewing a mission's or a rapporteur's mandate is a
+# decision on substance.
 # A message of condolence reads the same way: the crisis a flood or an earthquake falls on is its
 # setting ("already severely tested by the humanitarian crisis"); a killing its title names counts.
 _ADMINISTRATIVE = re.compile(
@@ -1125,7 +1130,7 @@ class _Page:
     lowered: str
     tokens: list[str]
     words: frozenset[str]
-    _counts: dict[str, Counter[str]] = field(default_factory=dict, compare=False, repr=False)
+    _counts: Counter[str] = field(default_factory=Counter, compare=False, repr=False)
 
     @classmethod
     def of(cls, text: str, title: str | None) -> _Page:
@@ -1135,8 +1140,8 @@ class _Page:
 
     def count(self, word: str) -> int:
         if not self._counts:
-            self._counts["words"] = Counter(self.tokens)
-        return self._counts["words"][word]
+            self._counts.update(self.tokens)
+        return self._counts[word]
 
 
 @dataclass(frozen=True)
