@@ -1162,11 +1162,9 @@ class _FrameWords:
         words: set[str] = set()
         exact: list[tuple[str, re.Pattern[str]]] = []
         for entry in (w for lang in LANGS for w in by_lang.get(lang, [])):
-            if entry.startswith("="):
-                name = entry[1:]
+            name = entry.removeprefix("=")
+            if name != entry or is_acronym(name):
                 exact.append((name.lower(), re.compile(r"\b" + re.escape(name) + r"\b")))
-            elif is_acronym(entry):
-                exact.append((entry.lower(), re.compile(r"\b" + re.escape(entry) + r"\b")))
             elif _WORD.fullmatch(entry):
                 words.add(entry.lower())
             else:
