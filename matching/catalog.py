@@ -12,6 +12,7 @@ linter (tests/matching/test_catalog.py) refuses an undeclared one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -137,6 +138,18 @@ def _source_text(raw: Any) -> str:
     return str(raw or "")
 
 
+def expand_alternatives(phrase: str, owner: str = "") -> list[str]:
+    """The phrases one written cue stands for: "journalists | reporters ~ killed | jailed" is four
+    proximity cues (every alternative of one part with every alternative of the others), so that
+    an actor-by-act family of cues is written once and a new verb reaches every actor."""
+    parts = [[alt.strip() for alt in part.split("|")] for part in phrase.split("~")]
+    if any(not alt for part in parts for alt in part):
+        raise CatalogError(f"{owner}: empty alternative or part in cue {phrase!r}")
+    if all(len(part) == 1 for part in parts):
+        return [phrase.strip()]
+    return [" ~ ".join(combo) for combo in itertools.product(*parts)]
+
+
 def _parse_cues(raw: Any, owner: str, weights: dict[str, float]) -> list[Cue]:
     """``{lang: {s: [...], m: [...], w: [...]}}`` or ``{lang: [...]}`` (all medium)."""
     out: list[Cue] = []
@@ -154,7 +167,8 @@ def _parse_cues(raw: Any, owner: str, weights: dict[str, float]) -> list[Cue]:
             for phrase in phrases or []:
                 if not isinstance(phrase, str) or not phrase.strip():
                     raise CatalogError(f"{owner}: empty or non-text cue in {lang}/{tier}")
-                out.append(Cue(phrase.strip(), lang, float(weights[tier]), owner))
+                for text in expand_alternatives(phrase, owner):
+                    out.append(Cue(text, lang, float(weights[tier]), owner))
     return out
 
 
@@ -162,7 +176,10 @@ def _parse_negatives(raw: Any, owner: str) -> dict[str, list[str]]:
     raw = raw or {}
     if not isinstance(raw, dict):
         raise CatalogError(f"{owner}: negatives must map a language to phrases")
-    return {lang: [str(p).strip() for p in raw.get(lang) or []] for lang in LANGS}
+    return {
+        lang: [text for p in raw.get(lang) or [] for text in expand_alternatives(str(p), owner)]
+        for lang in LANGS
+    }
 
 
 def _parse_shared(raw: Any, owner: str) -> dict[str, str]:

@@ -83,7 +83,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.30"
+MATCHER_VERSION = "rules-2.31"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -519,7 +519,8 @@ class Matcher:
                 if not atoms:
                     continue
                 key = (atoms, negative, _marked_words(text, lang))
-                texts.setdefault(key, text)
+                # The name shown is the shortest of the merged texts, not the first listed.
+                texts[key] = min(texts.get(key, text), text, key=lambda t: (len(t), t))
                 word = self._single_word(index, text)
                 if word is not None and not negative:
                     forms[key].add(light_form(word, lang))
@@ -1068,9 +1069,17 @@ class Matcher:
                 scores[cid].groups.items(),
                 key=lambda kv: (-kv[1].weight, -1 if kv[1].in_title else kv[1].hits[0].start),
             )
-            _, best = min(  # on a tie, a phrase before a proximity cue
+            # On a tie, a phrase before a proximity cue, then the shorter span, then the cue's text:
+            # the cue named never depends on where the catalog happens to list it.
+            _, best = min(
                 ((g.weight, g.hits[0]) for _, g in ranked if g.hits),
-                key=lambda p: (-p[0], p[1].start, len(self._index[p[1].lang].cues[p[1].cue].atoms)),
+                key=lambda p: (
+                    -p[0],
+                    p[1].start,
+                    len(self._index[p[1].lang].cues[p[1].cue].atoms),
+                    p[1].end,
+                    self._index[p[1].lang].cues[p[1].cue].text,
+                ),
             )
             cue_text = self._index[best.lang].cues[best.cue].text
             sentence, at = sentence_around(text, best.start, best.end, bounds)

@@ -16,7 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from matching.catalog import BUILTIN, ID_PATTERN, Catalog, CatalogError, load_catalog, parse_catalog
+from matching.catalog import (
+    BUILTIN,
+    ID_PATTERN,
+    Catalog,
+    CatalogError,
+    expand_alternatives,
+    load_catalog,
+    parse_catalog,
+)
 from matching.normalize import LANGS, TOKEN_RE, StemCache, phrase_keys
 from tests.support.shared import SHARED
 
@@ -286,6 +294,45 @@ def test_the_parser_refuses_bad_catalogs():
         parse_catalog({"entries": [family, {**good, "shared_with": {"ngo": ""}}]})
     with pytest.raises(CatalogError, match="no other entry"):
         parse_catalog({"entries": [family, {**good, "shared_with": {"ngo.9": "a reason of some words"}}]})
+
+
+def test_alternatives_in_a_cue_stand_for_every_combination_of_its_parts():
+    assert expand_alternatives("journalists | reporters ~ killed | jailed") == [
+        "journalists ~ killed",
+        "journalists ~ jailed",
+        "reporters ~ killed",
+        "reporters ~ jailed",
+    ]
+    assert expand_alternatives("équipe de pays ~ EPU | Examen périodique universel") == [
+        "équipe de pays ~ EPU",
+        "équipe de pays ~ Examen périodique universel",
+    ]
+    assert expand_alternatives("  pena de muerte  ") == ["pena de muerte"]  # written as it is
+    for broken in ("journalists | ~ killed", "| reporters ~ killed", "journalists ~ killed |"):
+        with pytest.raises(CatalogError, match="empty alternative"):
+            expand_alternatives(broken, "ngo.5")
+
+
+def test_the_parser_expands_alternatives_in_cues_and_negatives():
+    family = {"id": "ngo", "title": "NGO priorities", "cues": {"en": ["NGO agenda"]}}
+    entry = {
+        "id": "ngo.5",
+        "parent": "ngo",
+        "title": "Defend civil society",
+        "cues": {
+            "en": {"m": ["journalists | bloggers ~ jailed | detained"]},
+            "fr": ["journalistes ~ détenus"],
+        },
+        "negatives": {"es": ["periodistas | blogueros ~ deportivos"]},
+    }
+    parsed = parse_catalog({"entries": [family, entry]}).entries["ngo.5"]
+    assert sorted(parsed.cues["en"]) == sorted(
+        ["journalists ~ jailed", "journalists ~ detained", "bloggers ~ jailed", "bloggers ~ detained"]
+    )
+    assert all(c.weight == 2.0 for c in parsed.own_cues if c.lang == "en")
+    assert parsed.negatives["es"] == ["periodistas ~ deportivos", "blogueros ~ deportivos"]
+    with pytest.raises(CatalogError, match=r"ngo\.5: empty alternative"):
+        parse_catalog({"entries": [family, {**entry, "cues": {"en": ["journalists || bloggers ~ jailed"]}}]})
 
 
 def test_no_phrase_collapses_to_one_word_once_function_words_are_dropped(catalog):

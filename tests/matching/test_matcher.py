@@ -270,6 +270,39 @@ def test_context_themes_support_but_never_make_a_reference():
     assert [x.commitment for x in m.match(with_own, lang="en")] == ["ngo.3"]
 
 
+@pytest.mark.parametrize(
+    ("lang", "cues", "text", "named"),
+    [
+        (
+            "en",
+            ["journalists ~ harassed", "journalists ~ harass", "reporters | journalists ~ jailed"],
+            "Two journalists were jailed and harassed last week.",
+            "journalists ~ jailed",  # the shorter span, then the shorter of two same-stem texts
+        ),
+        (
+            "fr",
+            ["journalistes ~ emprisonnés | harcelés", "journaliste ~ harcelé"],
+            "Deux journalistes ont été harcelés puis emprisonnés.",
+            "journaliste ~ harcelé",
+        ),
+        (
+            "es",
+            ["periodistas ~ encarcelados | acosados", "periodista ~ acosado"],
+            "Dos periodistas fueron acosados y luego encarcelados.",
+            "periodista ~ acosado",
+        ),
+    ],
+)
+def test_the_cue_named_does_not_depend_on_the_order_the_catalog_lists_it(lang, cues, text, named):
+    def named_with(order: list[str]) -> tuple[str, int, int]:
+        entry = catalog_entry("ngo.5", "Defend civil society", {lang: {"s": order}})
+        (match,) = Matcher(small_catalog([entry])).match(text, lang=lang)
+        return match.cue, match.start, match.end
+
+    assert named_with(cues) == named_with(cues[::-1])
+    assert named_with(cues)[0] == named
+
+
 def test_a_cue_in_the_title_counts_double():
     entry = catalog_entry("ngo.8", "End the death penalty", {"en": {"s": ["executions"]}})
     m = Matcher(small_catalog([entry]))
