@@ -22,7 +22,7 @@ How it decides, in order:
    go on with the person ("She also taught ..."), tell where an appointee worked, not what the
    text is about.
    Two questions about the whole page: in an administrative text (a budget committee, an
-   appointment, a programme of work, a provisional agenda, a meeting calendar, the announcement
+   appointment, a programme of work, a provisional agenda, a meeting calendar or the week ahead, the announcement
    of a session, a media advisory, a message of condolence: ``_ADMINISTRATIVE``, read in the
    title) only what the title names counts; and an entry that names a frame (``Catalog.frames``:
    rights, civic space, armed violence, the UN system...) is referenced only by a page that uses
@@ -51,7 +51,7 @@ How it decides, in order:
    under ``SIDE_TOPIC`` of the strongest commitment it is not related to (a side topic), is
    dropped, unless it returns in several sentences or the text names it with its own strong cue.
    A sports story (``_SPORT`` words in its title and opening) references nothing unless it speaks
-   of rights.
+   of rights; a Model UN (``_SIMULATION``) references nothing.
 6. Structure: an action implies its parent domain/message/priority; a family id (c2a, hr75, ngo)
    is only ever referenced when the text names the document itself.
 """
@@ -83,7 +83,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.31"
+MATCHER_VERSION = "rules-2.32"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -225,12 +225,13 @@ _DIGEST = re.compile(
     re.IGNORECASE,
 )
 # The UN's administrative texts (budget committees, appointments, programmes of work, meeting
-# calendars, the announcement of a session, a media advisory) name themes as the labels of the work
-# they organise, not as their subject: "the protection of civilians component of the mission" in a
-# budget story, "peace processes" in an appointment, "the situation of human rights defenders" in
-# the list of a session's dialogues. Recognised by the title; in one, only what the title names
-# counts. Mandate renewals are not among them: renewing a mission's or a rapporteur's mandate is a
-# decision on substance.
+# calendars and the week ahead, the announcement of a session, a media advisory) name themes as
+# the labels of the work they organise, not as their subject: "the protection of civilians
+# component of the mission" in a budget story, "peace processes" in an appointment, "the situation
+# of human rights defenders" in the list of a session's dialogues, a side event on the Call to
+# Action in the week ahead. Recognised by the title; in one, only what the title names counts.
+# Mandate renewals are not among them: renewing a mission's or a rapporteur's mandate is a decision
+# on substance.
 # A message of condolence reads the same way: the crisis a flood or an earthquake falls on is its
 # setting ("already severely tested by the humanitarian crisis"); a killing its title names counts.
 _ADMINISTRATIVE = re.compile(
@@ -244,6 +245,8 @@ _ADMINISTRATIVE = re.compile(
     r"|\bprogramme of work\b|\bprogram of work\b|\bprogramme de travail\b|\bprograma de trabajo\b"
     r"|\bprovisional agenda\b|\bordre du jour provisoire\b|\bprograma provisional\b"
     r"|\bupcoming meetings\b|\bcalendar of meetings\b|\bcalendrier des réunions\b|\bcalendario de reuniones\b"
+    r"|\bthe week ahead\b|\bthis week (?:at|in)\b|\bl'agenda de la semaine\b|\bla semaine (?:à venir|prochaine) (?:à|aux?)\b"
+    r"|\bcette semaine (?:à|aux?)\b|\bagenda de la semana\b|\besta semana en\b|\bla (?:próxima )?semana (?:que viene )?en\b"
     r"|\bmedia advisory\b|\bavis aux médias\b|\baviso a los medios\b"
     r"|\bto (?:hold|open) (?:its )?(?:next|\S+) (?:regular |special )?session\b"
     r"|\b(?:tiendra|ouvrira) sa (?:prochaine|\S+) session\b"
@@ -274,6 +277,15 @@ _SPORT = re.compile(
 )
 SPORT_OPENING = 400  # characters of the text, after the title, where a sports story shows its words
 SPORT_WORDS = 3
+# A Model UN is students playing the Security Council or the General Assembly: the veto they cast,
+# the ban on killer robots they vote and the atrocities on their fictional planet are a class's
+# exercise, not the UN's work. Named in the title or the opening (``SPORT_OPENING``), it makes the
+# page reference nothing.
+_SIMULATION = re.compile(
+    r"\bModel (?:UN|United Nations)\b|\bModel U\.N\.|\bmodèle (?:des Nations Unies|de l'ONU)\b"
+    r"|\bsimulations? (?:des Nations Unies|de l'ONU)\b|\bModelo de (?:las )?Naciones Unidas\b"
+    r"|\bModelo (?:de la )?ONU\b|\bsimulaci[oó]n de (?:las )?Naciones Unidas\b",
+)
 _PARAGRAPH = re.compile(r"\n\s*")  # a line break: a digest's items are its paragraphs
 
 
@@ -898,6 +910,8 @@ class Matcher:
             page = page or _Page.of(text, title)
             if not self._frames["rights"].found(page):
                 scores = {}
+        if scores and _SIMULATION.search(f"{title or ''}\n{text[:SPORT_OPENING]}"):
+            scores = {}
         fired = {cid for cid in scores if self._requirements_met(cid, scores)}
         return self._build_matches(text, bounds, page_lang, fired, scores)
 
