@@ -83,6 +83,9 @@ class Entry:
     requires: tuple[str, ...] = ()
     threshold: float | None = None
     frame: str | None = None  # the name of a ``Frame`` the text must hold, if any
+    # Referenced only when the text holds one of the entry's own strong cues: for an action whose
+    # shared words (a theme, medium cues) belong as much to its neighbours as to it.
+    needs_own_strong: bool = False
     # Other owners (entry ids, or 'theme:<name>') this entry shares cues with on purpose, and why.
     shared_with: dict[str, str] = field(default_factory=dict)
 
@@ -195,6 +198,12 @@ def _parse_shared(raw: Any, owner: str) -> dict[str, str]:
     return out
 
 
+def _parse_flag(raw: Any, owner: str, key: str) -> bool:
+    if not isinstance(raw, bool):
+        raise CatalogError(f"{owner}: {key} must be true or false")
+    return raw
+
+
 def _parse_frame(name: str, raw: Any) -> Frame:
     words = (raw or {}).get("words") if isinstance(raw, dict) else None
     if not isinstance(words, dict) or any(lang not in words or not words[lang] for lang in LANGS):
@@ -262,6 +271,7 @@ def parse_catalog(data: dict[str, Any], *, digest: str = "") -> Catalog:
             requires=tuple(str(r) for r in raw.get("requires") or []),
             threshold=float(threshold) if threshold is not None else None,
             frame=frame,
+            needs_own_strong=_parse_flag(raw.get("needs_own_strong", False), cid, "needs_own_strong"),
             shared_with=_parse_shared(raw.get("shared_with"), cid),
         )
     for entry in entries.values():

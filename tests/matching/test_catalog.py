@@ -294,6 +294,13 @@ def test_the_parser_refuses_bad_catalogs():
         parse_catalog({"entries": [family, {**good, "shared_with": {"ngo": ""}}]})
     with pytest.raises(CatalogError, match="no other entry"):
         parse_catalog({"entries": [family, {**good, "shared_with": {"ngo.9": "a reason of some words"}}]})
+    with pytest.raises(CatalogError, match="needs_own_strong must be true or false"):
+        parse_catalog({"entries": [family, {**good, "needs_own_strong": "yes"}]})
+    assert (
+        parse_catalog({"entries": [family, {**good, "needs_own_strong": True}]})
+        .entries["ngo.8"]
+        .needs_own_strong
+    )
 
 
 def test_alternatives_in_a_cue_stand_for_every_combination_of_its_parts():

@@ -1485,6 +1485,63 @@ def test_a_model_un_is_a_class_exercise_not_the_uns_work(matcher, lang, title, t
     assert ids(matcher.match(text, lang=lang, title=title)) == set()
 
 
+def test_an_action_that_needs_its_own_strong_cue_is_not_made_by_medium_ones():
+    cues = {
+        "en": {"s": ["country team ~ review"], "m": ["accepted recommendations", "concluding observations"]}
+    }
+    domain = catalog_entry("c2a.6", "Collective action", {"en": {"m": ["collective action"]}})
+    loose = catalog_entry("c2a.6.3", "Fuller UN use of its tools", cues)
+    strict = {**loose, "needs_own_strong": True}
+    text = (
+        "The State listed its accepted recommendations. It also answered concluding observations. "
+        "The accepted recommendations were many."
+    )
+    assert "c2a.6.3" in ids(Matcher(small_catalog([domain, loose])).match(text, lang="en"))
+    assert "c2a.6.3" not in ids(Matcher(small_catalog([domain, strict])).match(text, lang="en"))
+    named = text + " The UN country team will use the review in its plans."
+    assert "c2a.6.3" in ids(Matcher(small_catalog([domain, strict])).match(named, lang="en"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text", "un_use"),
+    [
+        (
+            "en",
+            "Council adopts review outcomes of three States",
+            "The Human Rights Council adopted the outcomes of the Universal Periodic Review of three States on "
+            "Thursday. Each delegation set out the supported recommendations it will act on first, and two "
+            "answered on the concluding observations of treaty bodies.",
+            " The UN country team will use the Universal Periodic Review recommendations to shape its "
+            "Cooperation Framework.",
+        ),
+        (
+            "fr",
+            "Le Conseil adopte les résultats de l'examen de trois États",
+            "Le Conseil des droits de l'homme a adopté jeudi les documents finaux de l'Examen périodique "
+            "universel de trois États. Chaque délégation a présenté les recommandations acceptées qu'elle "
+            "mettra en œuvre en premier, et deux ont répondu sur les observations finales des organes "
+            "conventionnels.",
+            " L'équipe de pays des Nations Unies s'appuiera sur les recommandations de l'Examen périodique "
+            "universel pour bâtir son cadre de coopération.",
+        ),
+        (
+            "es",
+            "El Consejo aprueba los resultados del examen de tres Estados",
+            "El Consejo de Derechos Humanos aprobó el jueves los resultados del Examen Periódico Universal de "
+            "tres Estados. Cada delegación expuso las recomendaciones aceptadas que aplicará primero, y dos "
+            "respondieron sobre las observaciones finales de los órganos de tratados.",
+            " El equipo de país de las Naciones Unidas utilizará las recomendaciones del Examen Periódico "
+            "Universal para orientar su Marco de Cooperación.",
+        ),
+    ],
+)
+def test_the_un_using_the_upr_needs_the_un_named_next_to_it(matcher, lang, title, text, un_use):
+    """A State's review and its accepted recommendations are the UPR at work, not the UN making
+    fuller use of it (c2a.6.3): that takes a country team, a Resident Coordinator or UN agencies."""
+    assert "c2a.6.3" not in ids(matcher.match(text, lang=lang, title=title))
+    assert "c2a.6.3" in ids(matcher.match(text + un_use, lang=lang, title=title))
+
+
 def test_a_provisional_agenda_is_administrative(matcher):
     title = "Provisional agenda - Committee for Programme and Coordination, sixty-fifth session"
     text = "Item 3 (b): thematic evaluation of civic space and the protection of human rights defenders and journalists."

@@ -182,6 +182,18 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   stand for the same phrases); the cue a reference names no longer depends on the catalog's order
   (on a tie, the shorter span, then the shorter text). On dev and the 5012: the same references
   with the same scores; 411 statements name another cue of the same stems or an equal one.
+- rules-2.32 (the week ahead and this week at the UN read as meeting calendars; a Model UN
+  references nothing). Rounds 88-95 were written with a brief that spells out dev's labelling:
+  the families overlap by design, and a statement whose subject falls under an entry of each is
+  labelled with each (civic space is c2a.4, hr75.1 and ngo.5). Scored once with rules-2.31
+  (rules-2.32 for round 88; both give the same references there): top P 0.945 R 0.857, actions
+  P 0.807 R 0.832, families 0.829 / 0.944; F1 en 0.895, fr 0.898, es 0.850 (rules-2.26: top P
+  0.940, actions 0.824 on rounds 89-95; rules-2.15: 0.865, 0.798; rules-2.3: 0.831, 0.678). A
+  second writer labelled them again blind: micro F1 0.975 between the two. The four UPR actions
+  (c2a.1.2, 1.3, 6.3, 6.6) give half the false action references there (precision 0.48; the
+  other actions 0.882). They joined the set (5492).
+- rules-2.33: c2a.6.3, c2a.2.1, c2a.4.5 and c2a.3.2 need one of their own strong cues (on the
+  5492: 66 false action references removed, 16 true lost; dev unchanged).
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -213,9 +225,9 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 5012
+    assert got["statements"] >= 5492
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.80 and got["action"]["recall"] >= 0.78, summary
+    assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.77, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
