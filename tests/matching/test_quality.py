@@ -193,7 +193,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   (c2a.1.2, 1.3, 6.3, 6.6) give half the false action references there (precision 0.48; the
   other actions 0.882). They joined the set (5492).
 - rules-2.33: c2a.6.3, c2a.2.1, c2a.4.5 and c2a.3.2 need one of their own strong cues (on the
-  5492: 66 false action references removed, 16 true lost; dev unchanged).
+  5492: 66 false action references removed, 16 true lost; dev unchanged). Rounds 96-99 (the same
+  brief, new examples), written meanwhile, scored once: top P 0.902 R 0.843, actions P 0.811 R
+  0.800, families 1.0 / 0.857; F1 en 0.873, fr 0.876, es 0.831 (rules-2.32: actions P 0.759 at the
+  same recall; rules-2.26: top 0.900, actions 0.759; rules-2.15: 0.832, 0.682; rules-2.3: 0.805,
+  0.621). They joined the set (5732). Over rounds 88-99 (720, each group scored once): top P 0.930
+  R 0.852, actions P 0.809 R 0.820.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -225,7 +230,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 5492
+    assert got["statements"] >= 5732
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.77, summary
     english = got["by_lang"]["en"]["f1"]
