@@ -1542,6 +1542,117 @@ def test_the_un_using_the_upr_needs_the_un_named_next_to_it(matcher, lang, title
     assert "c2a.6.3" in ids(matcher.match(text + un_use, lang=lang, title=title))
 
 
+@pytest.mark.parametrize(
+    ("related", "shared_theme", "guidance_kept"),
+    [(True, True, False), (True, False, True), (False, True, True)],
+)
+def test_an_action_under_a_quarter_of_a_sibling_is_met_through_the_siblings_subject(
+    related, shared_theme, guidance_kept
+):
+    """Siblings are actions named as related that draw on one theme; the weaker one gives way."""
+    themes = {
+        "review": {"title": "The periodic review", "cues": {"en": {"s": ["periodic review"]}}},
+        "other": {"title": "The same words, another theme", "cues": {"en": {"s": ["periodic review"]}}},
+    }
+    plans = catalog_entry(
+        "c2a.1.3",
+        "Review outcomes in development plans",
+        {
+            "en": {
+                "s": [
+                    "development plan ~ recommendations",
+                    "SDG targets ~ recommendations",
+                    "budget ~ recommendations",
+                ]
+            }
+        },
+        themes={"review": 0.25},
+        related=["c2a.6.6"] if related else [],
+    )
+    guidance = catalog_entry(
+        "c2a.6.6",
+        "Guidance on the review's recommendations",
+        {"en": {"m": ["recommendations ~ follow-up"]}},
+        themes={"review" if shared_theme else "other": 0.5},
+    )
+    domains = [catalog_entry(d, d, {"en": {"m": [f"domain {d}"]}}) for d in ("c2a.1", "c2a.6")]
+    text = (
+        "The development plan carries the recommendations of the periodic review. "
+        "Each of the SDG targets lists its recommendations. The budget costs the recommendations. "
+        "The development plan tracks the recommendations yearly. The SDG targets and their recommendations "
+        "are public. The budget funds the recommendations. A committee will handle the follow-up of "
+        "recommendations. The follow-up of the recommendations will be public."
+    )
+    found = ids(Matcher(small_catalog([*domains, plans, guidance], themes)).match(text, lang="en"))
+    assert "c2a.1.3" in found
+    assert ("c2a.6.6" in found) == guidance_kept
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text"),
+    [
+        (
+            "en",
+            "The national development plan is built on the Universal Periodic Review",
+            "The Government has built the accepted recommendations of its Universal Periodic Review into "
+            "the new national development plan, linking each recommendation to a target of the "
+            "Sustainable Development Goals. Each ministry will report on the UPR recommendations it leads "
+            "in the plan's annual progress report. The planning ministry said the Universal Periodic "
+            "Review had become the backbone of development planning, and that every SDG target in the "
+            "plan now carries the recommendations linked to it. The voluntary national review will show "
+            "the same recommendations against the Sustainable Development Goals. The concluding "
+            "observations of the treaty bodies were folded into the development plan as well, so that "
+            "human rights recommendations shape the development plan's results framework. The voluntary "
+            "national review presented at the United Nations high-level political forum will draw on the "
+            "same tracking database. Officials said the UPR recommendations on health, education and "
+            "water had been costed in the budget. Civil society groups welcomed the plan and asked to "
+            "join the follow-up committee, recalling that the implementation of recommendations of the "
+            "Universal Periodic Review had been slow after the last cycle.",
+        ),
+        (
+            "fr",
+            "Le plan national de développement s'appuie sur l'Examen périodique universel",
+            "Le Gouvernement a intégré les recommandations acceptées lors de son Examen périodique "
+            "universel dans le nouveau plan national de développement, en reliant chaque recommandation à "
+            "une cible des objectifs de développement durable. Chaque ministère rendra compte des "
+            "recommandations de l'EPU qui le concernent dans le rapport annuel du plan. Le ministère du "
+            "Plan a indiqué que l'Examen périodique universel était devenu la colonne vertébrale de la "
+            "planification du développement, et que chaque cible des ODD du plan porte désormais les "
+            "recommandations qui s'y rattachent. L'examen national volontaire présentera les mêmes "
+            "recommandations au regard des objectifs de développement durable. L'examen national "
+            "volontaire présenté au forum politique de haut niveau des Nations Unies s'appuiera sur la "
+            "même base de suivi. Les responsables ont indiqué que les recommandations de l'EPU sur la "
+            "santé, l'éducation et l'eau avaient été chiffrées dans le budget. La société civile a salué "
+            "le plan et demandé à siéger au comité de suivi, rappelant que la mise en œuvre des "
+            "recommandations de l'Examen périodique universel avait été lente après le dernier cycle.",
+        ),
+        (
+            "es",
+            "El plan nacional de desarrollo se basa en el Examen Periódico Universal",
+            "El Gobierno incorporó las recomendaciones aceptadas en su Examen Periódico Universal al "
+            "nuevo plan nacional de desarrollo, vinculando cada recomendación con una meta de los "
+            "Objetivos de Desarrollo Sostenible. Cada ministerio informará sobre las recomendaciones del "
+            "EPU que le corresponden en el informe anual del plan. El ministerio de Planificación afirmó "
+            "que el Examen Periódico Universal se ha convertido en la columna vertebral de la "
+            "planificación del desarrollo, y que cada meta de los ODS del plan lleva ahora las "
+            "recomendaciones vinculadas a ella. El examen nacional voluntario presentará las mismas "
+            "recomendaciones frente a los Objetivos de Desarrollo Sostenible. El examen nacional "
+            "voluntario presentado en el foro político de alto nivel de las Naciones Unidas se apoyará en "
+            "la misma base de seguimiento. Los responsables indicaron que las recomendaciones del EPU "
+            "sobre salud, educación y agua se habían presupuestado. La sociedad civil celebró el plan y "
+            "pidió formar parte del comité de seguimiento, recordando que la aplicación de las "
+            "recomendaciones del Examen Periódico Universal había sido lenta tras el último ciclo.",
+        ),
+    ],
+)
+def test_a_development_plan_built_on_the_upr_is_not_also_the_uns_guidance(matcher, lang, title, text):
+    """A State's plan built on its review is c2a.1.3; a passing word on implementing the review's
+    recommendations is under a quarter of that evidence, not the guidance action (c2a.6.6)."""
+    found = ids(matcher.match(text, lang=lang, title=title))
+    assert "c2a.1.3" in found
+    assert "c2a.6.6" not in found
+
+
 def test_a_provisional_agenda_is_administrative(matcher):
     title = "Provisional agenda - Committee for Programme and Coordination, sixty-fifth session"
     text = "Item 3 (b): thematic evaluation of civic space and the protection of human rights defenders and journalists."

@@ -199,6 +199,10 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   same recall; rules-2.26: top 0.900, actions 0.759; rules-2.15: 0.832, 0.682; rules-2.3: 0.805,
   0.621). They joined the set (5732). Over rounds 88-99 (720, each group scored once): top P 0.930
   R 0.852, actions P 0.809 R 0.820.
+- rules-2.34: sibling actions (named as related and drawing on one theme: the four on the UPR)
+  give way when under a quarter of the strongest sibling's evidence (dev's weakest labelled
+  sibling holds 0.29). On the 5732: 43 false action references removed, 3 true lost; 19 false
+  top-level references (their implied domain) removed, none true lost; dev unchanged.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -232,7 +236,7 @@ def test_heldout_statements_meet_the_targets(matcher):
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
     assert got["statements"] >= 5732
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
-    assert got["action"]["precision"] >= 0.82 and got["action"]["recall"] >= 0.77, summary
+    assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.77, summary
     english = got["by_lang"]["en"]["f1"]
     for lang in ("fr", "es"):
         assert got["by_lang"][lang]["f1"] >= english - 0.10, summary
