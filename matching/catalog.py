@@ -83,8 +83,8 @@ class Entry:
     requires: tuple[str, ...] = ()
     threshold: float | None = None
     frame: str | None = None  # the name of a ``Frame`` the text must hold, if any
-    # Referenced only when the text holds one of the entry's own strong cues: for an action whose
-    # shared words (a theme, medium cues) belong as much to its neighbours as to it.
+    # Referenced only when the title or the text holds one of the entry's own strong cues: for an
+    # action whose shared words (a theme, medium cues) belong as much to its neighbours as to it.
     needs_own_strong: bool = False
     # Other owners (entry ids, or 'theme:<name>') this entry shares cues with on purpose, and why.
     shared_with: dict[str, str] = field(default_factory=dict)

@@ -41,7 +41,8 @@ How it decides, in order:
    each) the evidence must be found within one item, not added up across items. The sum must
    reach the threshold, which rises slowly with the text's length (one strong cue of the entry's
    own, not of a shared theme, is enough: it names the commitment; for an action marked
-   ``needs_own_strong`` it is required, its other words being its neighbours' as much as its own),
+   ``needs_own_strong`` it is required, in the title or the text, its other words being its
+   neighbours' as much as its own),
    and come either from a strong cue or from at least two sentences. Labels are topical: a passing word is not a reference. An
    action is narrower than a theme: beyond a short note, one bare mention of it (a single strong
    cue, once, nowhere in the title) is a passing reference; it needs support, repetition or the
@@ -86,7 +87,7 @@ from matching.normalize import (
     phrase_keys,
 )
 
-MATCHER_VERSION = "rules-2.34"
+MATCHER_VERSION = "rules-2.35"
 # A sentence ends after . ! ? ; (and any closing quote or bracket) and white space, or at a line
 # break. Only match ends are used; starting on the punctuation lets the engine skip ahead fast.
 _SENTENCE_END = re.compile(r"[.!?;][\"'”’»)\]]*\s+|\n+")
@@ -873,7 +874,9 @@ class Matcher:
                 ev = replace(ev, score=min(ev.score, self._item_score(entry, groups, items)))
             if ev.names_it:  # its own strong phrase is enough
                 threshold = min(threshold, STRONG)
-            elif entry.needs_own_strong:  # and for some actions, nothing else is
+            elif entry.needs_own_strong and not any(  # for some, nothing else is (the title counts)
+                g.source == cid and g.weight >= STRONG for g in groups.values()
+            ):
                 continue
             if not ev.sentences or ev.score < threshold or not ev.core:
                 continue

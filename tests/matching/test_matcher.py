@@ -1653,6 +1653,71 @@ def test_a_development_plan_built_on_the_upr_is_not_also_the_uns_guidance(matche
     assert "c2a.6.6" not in found
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "en",
+            "The Secretary-General sent a letter to the President of the Security Council on Tuesday "
+            "invoking Article 99 of the Charter over the situation in the east of the country, where "
+            "armed groups have killed more than 200 civilians in a week. He asked the Council to act to "
+            "protect civilians.",
+        ),
+        (
+            "fr",
+            "Le Secrétaire général a adressé mardi une lettre au Président du Conseil de sécurité "
+            "invoquant l'article 99 de la Charte au sujet de la situation dans l'est du pays, où des "
+            "groupes armés ont tué plus de 200 civils en une semaine. Il demande au Conseil d'agir pour "
+            "protéger les civils.",
+        ),
+        (
+            "es",
+            "El Secretario General envió el martes una carta al Presidente del Consejo de Seguridad "
+            "invocando el artículo 99 de la Carta sobre la situación en el este del país, donde grupos "
+            "armados han matado a más de 200 civiles en una semana. Pidió al Consejo que actúe para "
+            "proteger a los civiles.",
+        ),
+    ],
+)
+def test_the_article_99_letter_to_the_council_is_the_engagement_itself(matcher, lang, text):
+    """Article 99 quoted by a letter to the candidates is medium evidence; the Secretary-General's
+    letter to the President of the Council invoking it is c2a.2.1's own strong cue."""
+    assert "c2a.2.1" in ids(matcher.match(text, lang=lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text"),
+    [
+        (
+            "en",
+            "UN country team builds Universal Periodic Review recommendations into its cooperation framework",
+            "The team's new plan lists, for each programme, the accepted recommendations it supports. "
+            "Officials said the accepted recommendations on birth registration and pre-trial detention "
+            "come first. The UPR process will be reviewed at mid-term.",
+        ),
+        (
+            "fr",
+            "L'équipe de pays des Nations Unies intègre les recommandations de l'Examen périodique "
+            "universel à son cadre de coopération",
+            "Le nouveau plan indique, pour chaque programme, les recommandations acceptées qu'il "
+            "soutient. Les recommandations acceptées sur l'état civil et la détention provisoire "
+            "passent en premier. Le processus de l'EPU sera revu à mi-parcours.",
+        ),
+        (
+            "es",
+            "El equipo de país de las Naciones Unidas incorpora las recomendaciones del Examen "
+            "Periódico Universal a su marco de cooperación",
+            "El nuevo plan indica, para cada programa, las recomendaciones aceptadas que apoya. Las "
+            "recomendaciones aceptadas sobre registro civil y prisión preventiva van primero. El "
+            "proceso del EPU se revisará a mitad de período.",
+        ),
+    ],
+)
+def test_an_action_that_needs_its_own_strong_cue_may_find_it_in_the_title(matcher, lang, title, text):
+    assert "c2a.6.3" not in ids(matcher.match(text, lang=lang))
+    assert "c2a.6.3" in ids(matcher.match(text, lang=lang, title=title))
+
+
 def test_a_provisional_agenda_is_administrative(matcher):
     title = "Provisional agenda - Committee for Programme and Coordination, sixty-fifth session"
     text = "Item 3 (b): thematic evaluation of civic space and the protection of human rights defenders and journalists."

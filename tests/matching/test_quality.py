@@ -203,6 +203,15 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   give way when under a quarter of the strongest sibling's evidence (dev's weakest labelled
   sibling holds 0.29). On the 5732: 43 false action references removed, 3 true lost; 19 false
   top-level references (their implied domain) removed, none true lost; dev unchanged.
+  Rounds 100-103 (the same brief; asked also for a few statements on the UPR, the Security
+  Council and human rights advisers), written meanwhile, scored once: top P 0.907 R 0.837,
+  actions P 0.882 R 0.698, families 1.0 / 0.947; F1 en 0.872, fr 0.885, es 0.800 (rules-2.33:
+  actions 0.859 / 0.709; rules-2.32: 0.833 / 0.756; rules-2.26: 0.793 / 0.756; rules-2.15:
+  0.742 / 0.767; rules-2.3: 0.691 / 0.779). They joined the set (5972).
+- rules-2.35: an own strong cue in the title meets needs_own_strong (a title naming the action
+  says what the text is about); the Secretary-General's letter to the Council's President
+  invoking Article 99 is c2a.2.1's own strong cue. On rounds 100-103: 3 true action references
+  regained, 1 false added; on the 5732 before them: 5 true, 7 false.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -234,7 +243,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 5732
+    assert got["statements"] >= 5972
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.77, summary
     english = got["by_lang"]["en"]["f1"]
