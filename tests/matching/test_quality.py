@@ -212,6 +212,12 @@ actions from P 0.866 R 0.881 to P 0.922 R 0.839.
   says what the text is about); the Secretary-General's letter to the Council's President
   invoking Article 99 is c2a.2.1's own strong cue. On rounds 100-103: 3 true action references
   regained, 1 false added; on the 5732 before them: 5 true, 7 false.
+  Rounds 104-107 (the same brief, new examples), written meanwhile, scored once: top P 0.909 R
+  0.858, actions P 0.857 R 0.857, families 0.947 / 0.947; F1 en 0.910, fr 0.834, es 0.864
+  (rules-2.32: actions 0.783 at the same recall; rules-2.26: top 0.895, actions 0.771; rules-2.15:
+  0.825, 0.705; rules-2.3: 0.762, 0.609). They joined the set (6212). Over rounds 88-107 (1200,
+  each group scored once with the release of its time): top P 0.922 R 0.851, actions P 0.832 R
+  0.797, families 0.917 / 0.926; F1 en 0.889, fr 0.880, es 0.839.
 The guard sits just under the measured level of the whole set, not at the issue's targets.
 """
 
@@ -243,7 +249,7 @@ def figures(path: Path, matcher: Matcher) -> dict:
 def test_heldout_statements_meet_the_targets(matcher):
     got = figures(HERE / "heldout.jsonl", matcher)
     summary = {k: got[k] for k in ("top", "action")} | {"by_lang": got["by_lang"]}
-    assert got["statements"] >= 5972
+    assert got["statements"] >= 6212
     assert got["top"]["precision"] >= 0.85 and got["top"]["recall"] >= 0.85, summary
     assert got["action"]["precision"] >= 0.83 and got["action"]["recall"] >= 0.77, summary
     english = got["by_lang"]["en"]["f1"]
